@@ -1,0 +1,66 @@
+"""The one interface every model family implements: fit on a series, then draw sample paths.
+
+Every interval the product reports is computed from these paths, so a model only has to be
+good at one thing: simulating plausible futures of the monthly series.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.series import MonthlySeries
+
+
+class ModelError(RuntimeError):
+    """A model could not be fitted or simulated on this series."""
+
+
+class FittedModel(ABC):
+    """A model fitted to one series; draws futures of the months after its last month."""
+
+    name: str
+    description: str = ""
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    @abstractmethod
+    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
+        """Future monthly values, shape (n_paths, horizon), in the series' unit.
+
+        Same seed, same paths.
+        """
+
+
+class Model(ABC):
+    name: str
+
+    @abstractmethod
+    def fit(self, series: MonthlySeries) -> FittedModel: ...
+
+
+@dataclass(frozen=True)
+class LogPaths:
+    """Helpers for models that work on log values: positivity comes free with exp."""
+
+    @staticmethod
+    def to_levels(log_paths: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            paths = np.exp(log_paths)
+        if not np.all(np.isfinite(paths)):
+            raise ModelError("simulated paths overflowed")
+        return paths
+
+
+def rng_for(seed: int, *salt: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, *salt]))
+
+
+def min_length(series: MonthlySeries, months: int, model: str) -> None:
+    if len(series.values) < months:
+        have = len(series.values)
+        raise ModelError(f"{model} needs at least {months} months, the series has {have}")

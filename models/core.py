@@ -1,0 +1,178 @@
+"""Orchestration: fit a model on a series, draw paths once, then answer any question
+(years, levels, targets, monthly horizon) from those paths without refitting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models import totals
+from models.registry import get_model
+from models.results import Forecast, MonthQuantiles, TargetOutlook, YearProjection
+from models.series import MonthlySeries, format_month
+
+DEFAULT_LEVELS: tuple[float, ...] = (80.0, 95.0)
+DEFAULT_YEARS = 5
+DEFAULT_PATHS = 2000
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Sample paths of one fitted model, with what is needed to turn them into totals."""
+
+    series_id: str
+    unit: str
+    model: str
+    members: tuple[str, ...]
+    description: str
+    data_through: int  # month index of the last published month
+    actual_to_date: float  # published months of the year that the paths complete
+    paths: np.ndarray = field(repr=False)  # (n_paths, horizon)
+    seed: int = 0
+    fit_seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def first_month(self) -> int:
+        return self.data_through + 1
+
+    @property
+    def horizon(self) -> int:
+        return self.paths.shape[1]
+
+    @property
+    def n_paths(self) -> int:
+        return self.paths.shape[0]
+
+    def max_years(self) -> int:
+        """How many calendar years these paths can answer for."""
+        return len(totals.year_totals(self.paths[:1], self.first_month, self.actual_to_date))
+
+
+def simulate(
+    series: MonthlySeries,
+    model: str = "auto",
+    horizon: int | None = None,
+    years: int = DEFAULT_YEARS,
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+) -> Simulation:
+    """Fit `model` on `series` and draw `n_paths` futures covering `years` calendar years
+    (or `horizon` months, if larger)."""
+    first = series.end + 1
+    horizon = max(horizon or 0, totals.months_needed(first, years))
+    started = time.perf_counter()
+    fitted = get_model(model).fit(series)
+    fit_seconds = time.perf_counter() - started
+    paths = fitted.sample_paths(horizon, n_paths, seed)
+    check_paths(paths, n_paths, horizon)
+    _, ytd = series.year_to_date(first // 12)
+    info: dict = {}
+    if hasattr(fitted, "weights"):
+        info["weights"] = fitted.weights
+    if getattr(fitted, "skipped", None):
+        info["skipped"] = fitted.skipped
+    return Simulation(
+        series_id=series.id,
+        unit=series.unit,
+        model=model,
+        members=fitted.members,
+        description=fitted.description,
+        data_through=series.end,
+        actual_to_date=ytd,
+        paths=paths,
+        seed=seed,
+        fit_seconds=fit_seconds,
+        info=info,
+    )
+
+
+def check_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
+    if paths.shape != (n_paths, horizon):
+        raise ValueError(f"paths have shape {paths.shape}, expected {(n_paths, horizon)}")
+    if not np.all(np.isfinite(paths)) or np.any(paths <= 0):
+        raise ValueError("paths must be finite and positive")
+
+
+def summarise(
+    sim: Simulation,
+    years: int = DEFAULT_YEARS,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    targets: Sequence[float] = (),
+    monthly_horizon: int | None = None,
+) -> Forecast:
+    """Year totals, intervals, target probabilities and monthly quantiles from the paths."""
+    levels = tuple(float(level) for level in levels)
+    draws = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years)
+    if len(draws) < years:
+        raise ValueError(f"the paths cover {len(draws)} calendar years, {years} were asked for")
+    projections = [
+        YearProjection(
+            year=d.year,
+            months_observed=d.months_observed,
+            actual_to_date=d.actual_to_date,
+            median=float(np.median(d.totals)),
+            mean=float(np.mean(d.totals)),
+            intervals=totals.intervals(d.totals, levels),
+            prob_at_least={t: totals.prob_at_least(d.totals, t) for t in targets},
+        )
+        for d in draws
+    ]
+    outlooks = [
+        TargetOutlook(
+            amount=t,
+            first_year_p50=totals.first_year_p50({p.year: p.prob_at_least[t] for p in projections}),
+            crossing_year=totals.crossing_years(draws, t),
+        )
+        for t in targets
+    ]
+    horizon = sum(12 - d.months_observed for d in draws)
+    if monthly_horizon is not None:
+        horizon = monthly_horizon
+    return Forecast(
+        series=sim.series_id,
+        unit=sim.unit,
+        model=sim.model,
+        members=sim.members,
+        description=sim.description,
+        data_through=format_month(sim.data_through),
+        levels=levels,
+        n_paths=sim.n_paths,
+        years=projections,
+        targets=outlooks,
+        monthly=monthly_quantiles(sim, horizon, levels),
+    )
+
+
+def monthly_quantiles(
+    sim: Simulation, horizon: int, levels: Sequence[float] = DEFAULT_LEVELS
+) -> list[MonthQuantiles]:
+    if horizon > sim.horizon:
+        raise ValueError(f"the paths cover {sim.horizon} months, {horizon} were asked for")
+    window = sim.paths[:, :horizon]
+    median, mean, bands = totals.path_quantiles(window, levels)
+    return [
+        MonthQuantiles(
+            month=format_month(sim.first_month + h),
+            median=float(median[h]),
+            mean=float(mean[h]),
+            intervals={lv: (float(lo[h]), float(hi[h])) for lv, (lo, hi) in bands.items()},
+        )
+        for h in range(horizon)
+    ]
+
+
+def forecast(
+    series: MonthlySeries,
+    model: str = "auto",
+    years: int = DEFAULT_YEARS,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    targets: Sequence[float] = (),
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+) -> Forecast:
+    sim = simulate(series, model, years=years, n_paths=n_paths, seed=seed)
+    return summarise(sim, years, levels, targets)

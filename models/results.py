@@ -1,0 +1,106 @@
+"""Typed results of the engine, each with a JSON-ready `to_dict`.
+
+Map keys are strings in JSON: interval levels as "80", targets as "700000", crossing years
+as "2027" or "later".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def level_key(level: float) -> str:
+    return f"{level:g}"
+
+
+def amount_key(amount: float) -> str:
+    return f"{amount:.0f}" if float(amount).is_integer() else f"{amount:g}"
+
+
+@dataclass(frozen=True)
+class YearProjection:
+    year: int
+    months_observed: int
+    actual_to_date: float
+    median: float
+    mean: float
+    intervals: dict[float, tuple[float, float]]
+    prob_at_least: dict[float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "months_observed": self.months_observed,
+            "actual_to_date": round(self.actual_to_date, 3),
+            "median": round(self.median, 3),
+            "mean": round(self.mean, 3),
+            "intervals": {
+                level_key(k): [round(lo, 3), round(hi, 3)] for k, (lo, hi) in self.intervals.items()
+            },
+            "prob_at_least": {amount_key(k): round(p, 4) for k, p in self.prob_at_least.items()},
+        }
+
+
+@dataclass(frozen=True)
+class TargetOutlook:
+    amount: float
+    first_year_p50: int | None
+    crossing_year: dict[int | str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "amount": self.amount,
+            "first_year_p50": self.first_year_p50,
+            "crossing_year": {str(k): round(p, 4) for k, p in self.crossing_year.items()},
+        }
+
+
+@dataclass(frozen=True)
+class MonthQuantiles:
+    month: str
+    median: float
+    mean: float
+    intervals: dict[float, tuple[float, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "median": round(self.median, 3),
+            "mean": round(self.mean, 3),
+            "intervals": {
+                level_key(k): [round(lo, 3), round(hi, 3)] for k, (lo, hi) in self.intervals.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Forecast:
+    series: str
+    unit: str
+    model: str
+    members: tuple[str, ...]
+    description: str
+    data_through: str
+    levels: tuple[float, ...]
+    n_paths: int
+    years: list[YearProjection]
+    targets: list[TargetOutlook]
+    monthly: list[MonthQuantiles]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "series": self.series,
+            "unit": self.unit,
+            "model": self.model,
+            "members": list(self.members),
+            "description": self.description,
+            "data_through": self.data_through,
+            "levels": list(self.levels),
+            "n_paths": self.n_paths,
+            "years": [y.to_dict() for y in self.years],
+            "targets": [t.to_dict() for t in self.targets],
+            "monthly": [m.to_dict() for m in self.monthly],
+            **self.extras,
+        }

@@ -1,0 +1,257 @@
+"""Monthly series: parsing and validation, done before anything is fitted.
+
+Months are carried as integers (year * 12 + month - 1) so that gaps, horizons and calendar
+years are plain arithmetic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> int:
+    """`YYYY-MM` -> month index; raises ValueError for anything else."""
+    match = _MONTH.match(text.strip())
+    if not match:
+        raise ValueError(f"month {text!r} is not YYYY-MM")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or year < 1800:
+        raise ValueError(f"month {text!r} is not a calendar month")
+    return year * 12 + month - 1
+
+
+def format_month(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def year_of(index: int) -> int:
+    return index // 12
+
+
+def month_of_year(index: int) -> int:
+    """1..12"""
+    return index % 12 + 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row or a batch was refused; `line` is 1-based in the source when known."""
+
+    message: str
+    line: int | None = None
+    month: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return where + self.message
+
+
+class SeriesError(ValueError):
+    """Input that cannot become a series. Carries every problem found, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Observation:
+    month: int
+    value: float
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class MonthlySeries:
+    """A contiguous run of positive monthly values."""
+
+    id: str
+    unit: str
+    start: int
+    values: np.ndarray = field(repr=False)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=float)
+        if values.ndim != 1 or len(values) == 0:
+            raise SeriesError([Problem("a series needs at least one value")])
+        if not np.all(np.isfinite(values)) or np.any(values <= 0):
+            raise SeriesError([Problem("values must be finite and > 0")])
+        values.setflags(write=False)
+        object.__setattr__(self, "values", values)
+
+    @property
+    def end(self) -> int:
+        """Index of the last published month."""
+        return self.start + len(self.values) - 1
+
+    @property
+    def months(self) -> list[str]:
+        return [format_month(self.start + i) for i in range(len(self.values))]
+
+    def through(self, month: int) -> MonthlySeries:
+        """The series as it stood with data through `month` (for backtests: no look-ahead)."""
+        n = month - self.start + 1
+        if n < 1:
+            raise ValueError("cut-off before the first month")
+        return MonthlySeries(self.id, self.unit, self.start, self.values[:n], self.name)
+
+    def year_to_date(self, year: int) -> tuple[int, float]:
+        """Months of `year` published and their sum."""
+        first = max(year * 12, self.start)
+        last = min(year * 12 + 11, self.end)
+        if last < first:
+            return 0, 0.0
+        chunk = self.values[first - self.start : last - self.start + 1]
+        return len(chunk), float(chunk.sum())
+
+
+def check_value(text: str | float) -> float:
+    """A value that is a finite number above zero, or ValueError saying why not."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"value {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"value {text!r} is not finite")
+    if value <= 0:
+        raise ValueError(f"value {value:g} must be > 0")
+    return value
+
+
+def check_rows(rows: Iterable[tuple[int | None, object, object]]) -> list[Observation]:
+    """Validate (line, month, value) rows; raise SeriesError naming every bad row.
+
+    Duplicated months inside one batch are refused: which one would win is a guess.
+    """
+    problems: list[Problem] = []
+    seen: dict[int, int | None] = {}
+    out: list[Observation] = []
+    for line, month_text, value_text in rows:
+        try:
+            month = parse_month(str(month_text))
+        except ValueError as exc:
+            problems.append(Problem(str(exc), line, str(month_text)))
+            continue
+        try:
+            value = check_value(value_text)  # type: ignore[arg-type]
+        except ValueError as exc:
+            problems.append(Problem(str(exc), line, format_month(month)))
+            continue
+        if month in seen:
+            first = seen[month]
+            where = f" (first at line {first})" if first is not None else ""
+            problems.append(Problem(f"month {format_month(month)} repeated{where}", line))
+            continue
+        seen[month] = line
+        out.append(Observation(month, value, line))
+    if problems:
+        raise SeriesError(problems)
+    return sorted(out, key=lambda o: o.month)
+
+
+def missing_months(months: Iterable[int]) -> list[int]:
+    """Months absent between the first and the last of `months`."""
+    ordered = sorted(set(months))
+    gaps: list[int] = []
+    for a, b in itertools.pairwise(ordered):
+        gaps.extend(range(a + 1, b))
+    return gaps
+
+
+def gap_problem(gaps: Sequence[int]) -> Problem:
+    shown = ", ".join(format_month(m) for m in gaps[:24])
+    more = f" and {len(gaps) - 24} more" if len(gaps) > 24 else ""
+    return Problem(f"gap in the series: missing {shown}{more}")
+
+
+def series_from_observations(
+    observations: Sequence[Observation], id: str, unit: str, name: str = ""
+) -> MonthlySeries:
+    if not observations:
+        raise SeriesError([Problem("no observations")])
+    months = [o.month for o in observations]
+    gaps = missing_months(months)
+    if gaps:
+        raise SeriesError([gap_problem(gaps)])
+    ordered = sorted(observations, key=lambda o: o.month)
+    return MonthlySeries(id, unit, ordered[0].month, np.array([o.value for o in ordered]), name)
+
+
+_VALUE_COLUMNS = ("value", "exports_usd_millions")
+
+
+def read_csv_rows(text: str) -> list[tuple[int, str, str]]:
+    """(line, month, value) from a CSV with a `month` column and a `value` (or the bundled
+    file's `exports_usd_millions`) column. Extra columns are ignored."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise SeriesError([Problem("empty CSV")]) from None
+    if "month" not in header:
+        raise SeriesError([Problem("CSV header has no 'month' column", 1)])
+    value_col = next((c for c in _VALUE_COLUMNS if c in header), None)
+    if value_col is None:
+        raise SeriesError([Problem("CSV header has no 'value' column", 1)])
+    i_month, i_value = header.index("month"), header.index(value_col)
+    rows: list[tuple[int, str, str]] = []
+    for line_no, row in enumerate(reader, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) <= max(i_month, i_value):
+            rows.append((line_no, row[i_month] if len(row) > i_month else "", ""))
+            continue
+        rows.append((line_no, row[i_month].strip(), row[i_value].strip()))
+    return rows
+
+
+def parse_csv(text: str, id: str = "csv", unit: str = "", name: str = "") -> MonthlySeries:
+    observations = check_rows(read_csv_rows(text))
+    return series_from_observations(observations, id, unit, name)
+
+
+@dataclass(frozen=True)
+class BundledSeries:
+    id: str
+    name: str
+    unit: str
+    file: str
+    targets: tuple[float, ...]
+    source: str
+
+
+BUNDLED: dict[str, BundledSeries] = {
+    "kr-exports": BundledSeries(
+        id="kr-exports",
+        name="South Korea goods exports (customs-clearance basis)",
+        unit="USD millions",
+        file="kr-exports.csv",
+        targets=(700_000.0, 1_000_000.0),
+        source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002)",
+    )
+}
+
+
+def bundled_text(series_id: str) -> str:
+    meta = BUNDLED[series_id]
+    return resources.files("models.datasets").joinpath(meta.file).read_text(encoding="utf-8")
+
+
+def load_bundled(series_id: str = "kr-exports") -> MonthlySeries:
+    if series_id not in BUNDLED:
+        known = ", ".join(sorted(BUNDLED))
+        raise KeyError(f"no bundled series {series_id!r} (known: {known})")
+    meta = BUNDLED[series_id]
+    return parse_csv(bundled_text(series_id), meta.id, meta.unit, meta.name)

@@ -1,0 +1,113 @@
+"""From monthly sample paths to calendar-year totals, and what users ask of them.
+
+The interval of a sum is read from the sums of whole paths: adding monthly interval bounds
+would treat every month's extreme as happening together and overstate the spread.
+Months already published are facts: they enter every path's total unchanged.
+Everything here is pure and works on plain arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+LATER = "later"
+
+
+@dataclass(frozen=True)
+class YearDraws:
+    year: int
+    months_observed: int
+    actual_to_date: float
+    totals: np.ndarray  # one total per path
+
+
+def year_totals(
+    paths: np.ndarray, first_month: int, actual_to_date: float, years: int | None = None
+) -> list[YearDraws]:
+    """Per-path totals of each calendar year the paths cover completely.
+
+    `paths[:, 0]` is month index `first_month` (year * 12 + month - 1). The first year gets
+    `actual_to_date` (its published months) added to every path; later years come wholly
+    from the paths. At most `years` years are returned.
+    """
+    paths = np.asarray(paths, dtype=float)
+    if paths.ndim != 2:
+        raise ValueError("paths must be (n_paths, horizon)")
+    _n_paths, horizon = paths.shape
+    year = first_month // 12
+    observed = first_month % 12
+    out: list[YearDraws] = []
+    start = 0
+    while years is None or len(out) < years:
+        need = 12 - observed
+        if start + need > horizon:
+            break
+        base = actual_to_date if not out else 0.0
+        totals = base + paths[:, start : start + need].sum(axis=1)
+        out.append(YearDraws(year, observed, base, totals))
+        start += need
+        year += 1
+        observed = 0
+    return out
+
+
+def months_needed(first_month: int, years: int) -> int:
+    """Horizon that covers `years` calendar years starting with the year of `first_month`."""
+    return (12 - first_month % 12) + 12 * (years - 1)
+
+
+def intervals(draws: np.ndarray, levels: Sequence[float]) -> dict[float, tuple[float, float]]:
+    """Central intervals: level L spans the (100-L)/2 and (100+L)/2 percentiles."""
+    out = {}
+    for level in levels:
+        if not 0 < level < 100:
+            raise ValueError(f"level {level} must be between 0 and 100")
+        tail = (100 - level) / 2
+        low, high = np.percentile(draws, [tail, 100 - tail])
+        out[level] = (float(low), float(high))
+    return out
+
+
+def prob_at_least(draws: np.ndarray, target: float) -> float:
+    return float(np.mean(np.asarray(draws) >= target))
+
+
+def crossing_years(years: Sequence[YearDraws], target: float) -> dict[int | str, float]:
+    """Distribution over paths of the first year whose total reaches `target`.
+
+    Paths that never reach it within the years given fall in the `"later"` bucket, so
+    the probabilities always add up to one.
+    """
+    if not years:
+        return {LATER: 1.0}
+    reached = np.stack([y.totals >= target for y in years])  # (n_years, n_paths)
+    ever = reached.any(axis=0)
+    first = np.argmax(reached, axis=0)
+    n = reached.shape[1]
+    out: dict[int | str, float] = {}
+    for i, y in enumerate(years):
+        out[y.year] = float(np.sum(ever & (first == i)) / n)
+    out[LATER] = float(np.sum(~ever) / n)
+    return out
+
+
+def first_year_p50(probabilities: Mapping[int, float]) -> int | None:
+    """First year whose probability of reaching the target is at least one half."""
+    return next((year for year, p in sorted(probabilities.items()) if p >= 0.5), None)
+
+
+def path_quantiles(
+    paths: np.ndarray, levels: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
+    """Per-month median, mean and central intervals."""
+    median = np.median(paths, axis=0)
+    mean = paths.mean(axis=0)
+    bands = {}
+    for level in levels:
+        tail = (100 - level) / 2
+        low, high = np.percentile(paths, [tail, 100 - tail], axis=0)
+        bands[level] = (low, high)
+    return median, mean, bands

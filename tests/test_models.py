@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models import prophet_model, registry
+from models.base import ModelError
+from models.core import simulate, summarise
+from models.ensemble import allocate
+from models.registry import get_model
+from models.series import MonthlySeries, format_month
+
+SINGLE = sorted(registry.SINGLE)
+
+
+@pytest.fixture(scope="module")
+def fitted(kr):
+    return {name: get_model(name).fit(kr) for name in [*SINGLE, "auto"]}
+
+
+@pytest.mark.parametrize("name", [*SINGLE, "auto"])
+def test_paths_have_the_asked_shape_are_positive_and_repeat_for_a_seed(fitted, name):
+    model = fitted[name]
+    a = model.sample_paths(30, 200, seed=11)
+    b = model.sample_paths(30, 200, seed=11)
+    c = model.sample_paths(30, 200, seed=12)
+    assert a.shape == (200, 30)
+    assert np.all(np.isfinite(a)) and np.all(a > 0)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("name", [*SINGLE, "auto"])
+def test_paths_continue_from_the_last_months_on_real_data(fitted, kr, name):
+    """The first simulated month sits within a plausible band of the last year's level."""
+    paths = fitted[name].sample_paths(12, 500, seed=1)
+    first_median = float(np.median(paths[:, 0]))
+    recent = kr.values[-12:]
+    assert 0.6 * recent.min() < first_median < 1.6 * recent.max()
+    # Uncertainty grows with the horizon, as it should for any of these models.
+    spread = np.log(paths).std(axis=0)
+    assert spread[-1] > spread[0]
+
+
+def test_auto_says_which_members_it_used(fitted):
+    auto = fitted["auto"]
+    assert auto.members == ("ets", "sarima", "prophet")
+    assert auto.weights == pytest.approx(dict.fromkeys(auto.members, 1 / 3))
+
+
+def test_auto_runs_without_prophet(monkeypatch, synthetic_series):
+    monkeypatch.setattr(prophet_model, "available", lambda: False)
+    sim = simulate(synthetic_series, "auto", years=2, n_paths=300)
+    assert sim.members == ("ets", "sarima")
+    with pytest.raises(ModelError, match="not installed"):
+        get_model("prophet").fit(synthetic_series)
+
+
+def test_ensemble_leaves_out_a_member_that_cannot_fit():
+    short = MonthlySeries("short", "u", 2020 * 12, np.linspace(100, 140, 40))
+    sim = simulate(short, "auto", years=1, n_paths=200)
+    assert "sarima" not in sim.members  # SARIMA needs 48 months
+    assert "sarima" in sim.info["skipped"]
+
+
+def test_unknown_model_is_named():
+    with pytest.raises(KeyError, match="unknown model 'xgb'"):
+        get_model("xgb")
+
+
+@pytest.mark.parametrize(("n", "weights"), [(10, [1, 1, 1]), (2000, [0.5, 0.3, 0.2]), (7, [3, 0])])
+def test_allocate_hands_out_every_path(n, weights):
+    counts = allocate(n, weights)
+    assert sum(counts) == n
+    assert all(c >= 0 for c in counts)
+
+
+def test_simulation_summary_on_real_data(kr):
+    sim = simulate(kr, "ets", years=5, n_paths=1000, seed=3)
+    assert format_month(sim.data_through) == "2026-05"
+    assert sim.horizon == 7 + 48
+    result = summarise(sim, years=5, levels=(80, 95), targets=(700_000, 1_000_000))
+    first = result.years[0]
+    assert first.year == 2026 and first.months_observed == 5
+    assert first.actual_to_date == pytest.approx(kr.year_to_date(2026)[1])
+    # Every path's 2026 total contains the published Jan-May, so no total is below them.
+    assert first.intervals[95][0] > first.actual_to_date
+    lo80, hi80 = first.intervals[80]
+    lo95, hi95 = first.intervals[95]
+    assert lo95 <= lo80 <= first.median <= hi80 <= hi95
+    assert [y.year for y in result.years] == [2026, 2027, 2028, 2029, 2030]
+    assert len(result.monthly) == 55
+    # Fewer calendar years can be read from the same paths; more cannot.
+    assert len(summarise(sim, years=2).years) == 2
+    with pytest.raises(ValueError, match="cover 5 calendar years"):
+        summarise(sim, years=6)

@@ -1,0 +1,119 @@
+"""Properties of the step from monthly sample paths to calendar-year totals."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from models import totals
+
+positive = st.floats(min_value=1.0, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def scenario(draw):
+    n_paths = draw(st.integers(1, 40))
+    first_month = draw(st.integers(2000 * 12, 2030 * 12))
+    years = draw(st.integers(1, 4))
+    extra = draw(st.integers(0, 11))
+    horizon = totals.months_needed(first_month, years) + extra
+    paths = draw(arrays(np.float64, (n_paths, horizon), elements=positive))
+    observed = first_month % 12
+    actual = draw(positive) * observed  # zero when nothing of the year is published
+    return paths, first_month, actual, years
+
+
+@given(scenario())
+@settings(max_examples=200, deadline=None)
+def test_published_months_are_facts_in_every_path(case):
+    paths, first_month, actual, _years = case
+    draws = totals.year_totals(paths, first_month, actual)
+    first = draws[0]
+    assert first.year == first_month // 12
+    assert first.months_observed == first_month % 12
+    remaining = 12 - first.months_observed
+    np.testing.assert_allclose(first.totals - actual, paths[:, :remaining].sum(axis=1))
+    # Later years have nothing published and sum exactly twelve path months.
+    for i, later in enumerate(draws[1:]):
+        start = remaining + 12 * i
+        assert later.months_observed == 0 and later.actual_to_date == 0
+        np.testing.assert_allclose(later.totals, paths[:, start : start + 12].sum(axis=1))
+
+
+@given(scenario())
+@settings(max_examples=200, deadline=None)
+def test_only_whole_years_are_returned_and_years_are_consecutive(case):
+    paths, first_month, actual, years = case
+    draws = totals.year_totals(paths, first_month, actual)
+    assert len(draws) >= years
+    assert [d.year for d in draws] == list(range(first_month // 12, first_month // 12 + len(draws)))
+    used = sum(12 - d.months_observed for d in draws)
+    assert used <= paths.shape[1] < used + 12
+    assert len(totals.year_totals(paths, first_month, actual, years)) == years
+
+
+@given(
+    arrays(np.float64, st.integers(2, 300), elements=positive),
+    st.lists(st.floats(1, 99), min_size=2, max_size=5, unique=True),
+)
+@settings(max_examples=200, deadline=None)
+def test_intervals_are_nested_as_the_level_grows(draws, levels):
+    bands = totals.intervals(draws, sorted(levels))
+    ordered = [bands[lv] for lv in sorted(levels)]
+    for (lo_a, hi_a), (lo_b, hi_b) in itertools.pairwise(ordered):
+        assert lo_b <= lo_a <= hi_a <= hi_b
+
+
+@given(
+    arrays(np.float64, st.integers(1, 300), elements=positive),
+    st.lists(positive, min_size=2, max_size=6),
+)
+@settings(max_examples=200, deadline=None)
+def test_probabilities_are_in_unit_range_and_fall_as_the_target_rises(draws, targets):
+    probs = [totals.prob_at_least(draws, t) for t in sorted(targets)]
+    assert all(0.0 <= p <= 1.0 for p in probs)
+    assert all(a >= b for a, b in itertools.pairwise(probs))
+
+
+@given(scenario(), positive)
+@settings(max_examples=200, deadline=None)
+def test_crossing_year_distribution_adds_to_one_and_agrees_with_paths(case, target):
+    paths, first_month, actual, years = case
+    draws = totals.year_totals(paths, first_month, actual, years)
+    dist = totals.crossing_years(draws, target)
+    assert sum(dist.values()) == pytest.approx(1.0)
+    assert set(dist) == {d.year for d in draws} | {totals.LATER}
+    # Reaching the target in the first year is exactly P(first year >= target).
+    assert dist[draws[0].year] == pytest.approx(totals.prob_at_least(draws[0].totals, target))
+    # The chance of having crossed by year k is at least the chance of year k itself.
+    cumulative = 0.0
+    for d in draws:
+        cumulative += dist[d.year]
+        assert cumulative + 1e-12 >= totals.prob_at_least(d.totals, target)
+
+
+def test_year_interval_is_narrower_than_summed_monthly_bounds():
+    """Independent monthly noise partly cancels in a sum; adding bounds ignores that."""
+    rng = np.random.default_rng(7)
+    paths = 100 + rng.normal(0, 10, size=(20_000, 12))
+    (year,) = totals.year_totals(paths, 2027 * 12, 0.0, years=1)
+    low, high = totals.intervals(year.totals, [95])[95]
+    _, _, bands = totals.path_quantiles(paths, [95])
+    summed_low, summed_high = bands[95][0].sum(), bands[95][1].sum()
+    assert high - low < 0.4 * (summed_high - summed_low)  # about 1/sqrt(12) here
+    assert summed_low < low < high < summed_high
+
+
+def test_first_year_p50():
+    assert totals.first_year_p50({2026: 0.2, 2027: 0.5, 2028: 0.9}) == 2027
+    assert totals.first_year_p50({2026: 0.2, 2027: 0.4}) is None
+
+
+def test_months_needed():
+    assert totals.months_needed(2026 * 12 + 5, 5) == 7 + 48  # data through May
+    assert totals.months_needed(2027 * 12, 1) == 12  # data through December
