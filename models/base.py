@@ -35,6 +35,13 @@ class FittedModel(ABC):
         Same seed, same paths.
         """
 
+    def sample_labelled(
+        self, horizon: int, n_paths: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Paths and, for each, the index in `members` of the member that drew it."""
+        paths = self.sample_paths(horizon, n_paths, seed)
+        return paths, np.zeros(n_paths, dtype=np.int8)
+
 
 class Model(ABC):
     name: str

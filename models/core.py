@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class Simulation:
     data_through: int  # month index of the last published month
     actual_to_date: float  # published months of the year that the paths complete
     paths: np.ndarray = field(repr=False)  # (n_paths, horizon)
+    labels: np.ndarray | None = field(default=None, repr=False)  # member index of each path
     seed: int = 0
     fit_seconds: float = 0.0
     info: dict = field(default_factory=dict)
@@ -46,6 +47,22 @@ class Simulation:
     @property
     def n_paths(self) -> int:
         return self.paths.shape[0]
+
+    def only(self, member: str) -> Simulation:
+        """The paths that one ensemble member drew, as a simulation of its own."""
+        if member == self.model:
+            return self
+        if member not in self.members or self.labels is None:
+            raise KeyError(f"model {member!r} is not part of this version ({self.model})")
+        keep = self.labels == self.members.index(member)
+        return replace(
+            self,
+            model=member,
+            members=(member,),
+            description=f"{member}'s paths within {self.model}",
+            paths=self.paths[keep],
+            labels=np.zeros(int(keep.sum()), dtype=np.int8),
+        )
 
     def max_years(self) -> int:
         """How many calendar years these paths can answer for."""
@@ -67,7 +84,7 @@ def simulate(
     started = time.perf_counter()
     fitted = get_model(model).fit(series)
     fit_seconds = time.perf_counter() - started
-    paths = fitted.sample_paths(horizon, n_paths, seed)
+    paths, labels = fitted.sample_labelled(horizon, n_paths, seed)
     check_paths(paths, n_paths, horizon)
     _, ytd = series.year_to_date(first // 12)
     info: dict = {}
@@ -84,6 +101,7 @@ def simulate(
         data_through=series.end,
         actual_to_date=ytd,
         paths=paths,
+        labels=labels,
         seed=seed,
         fit_seconds=fit_seconds,
         info=info,
@@ -95,6 +113,26 @@ def check_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
         raise ValueError(f"paths have shape {paths.shape}, expected {(n_paths, horizon)}")
     if not np.all(np.isfinite(paths)) or np.any(paths <= 0):
         raise ValueError("paths must be finite and positive")
+
+
+def implausibility(sim: Simulation, series: MonthlySeries, factor: float = 4.0) -> str | None:
+    """Why these paths should not be served, or None.
+
+    A first-year median more than `factor` times above or below the last complete
+    year's total is not a forecast but a symptom (a unit slip in new data, a diverging fit).
+    """
+    first_year = sim.first_month // 12
+    months, last_total = series.year_to_date(first_year - 1)
+    if months < 12:
+        return None
+    (draws,) = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years=1)
+    median = float(np.median(draws.totals))
+    if not last_total / factor <= median <= last_total * factor:
+        return (
+            f"implausible projection: {first_year} median {median:,.0f} against "
+            f"{last_total:,.0f} in {first_year - 1} (allowed factor {factor:g})"
+        )
+    return None
 
 
 def summarise(

@@ -53,15 +53,21 @@ class FittedEnsemble(FittedModel):
         return next(m for m in self._fitted if m.name == name)
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
+        return self.sample_labelled(horizon, n_paths, seed)[0]
+
+    def sample_labelled(
+        self, horizon: int, n_paths: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         counts = allocate(n_paths, self._weights)
-        blocks = [
-            member.sample_paths(horizon, count, seed + 7919 * (i + 1))
-            for i, (member, count) in enumerate(zip(self._fitted, counts, strict=True))
-            if count > 0
-        ]
-        paths = np.vstack(blocks)
+        blocks, labels = [], []
+        for i, (member, count) in enumerate(zip(self._fitted, counts, strict=True)):
+            if count > 0:
+                blocks.append(member.sample_paths(horizon, count, seed + 7919 * (i + 1)))
+                labels.append(np.full(count, i, dtype=np.int8))
+        paths, label = np.vstack(blocks), np.concatenate(labels)
         # Interleave so any prefix of the paths is itself a fair mixture.
-        return paths[rng_for(seed, 99).permutation(len(paths))]
+        order = rng_for(seed, 99).permutation(len(paths))
+        return paths[order], label[order]
 
 
 class Ensemble(Model):

@@ -51,10 +51,16 @@ class Problem:
     message: str
     line: int | None = None
     month: str | None = None
+    where: str | None = None  # a location other than a line, e.g. "observations[2]"
+
+    def location(self) -> str | None:
+        if self.where is not None:
+            return self.where
+        return f"line {self.line}" if self.line is not None else None
 
     def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line is not None else ""
-        return where + self.message
+        place = self.location()
+        return f"{place}: {self.message}" if place else self.message
 
 
 class SeriesError(ValueError):
@@ -130,32 +136,48 @@ def check_value(text: str | float) -> float:
     return value
 
 
-def check_rows(rows: Iterable[tuple[int | None, object, object]]) -> list[Observation]:
-    """Validate (line, month, value) rows; raise SeriesError naming every bad row.
+Location = int | str | None  # a 1-based line number, or a label such as "observations[2]"
+
+
+def _problem(message: str, at: Location, month: str | None = None) -> Problem:
+    if isinstance(at, str):
+        return Problem(message, None, month, at)
+    return Problem(message, at, month)
+
+
+def check_rows(rows: Iterable[tuple[Location, object, object]]) -> list[Observation]:
+    """Validate (location, month, value) rows; raise SeriesError naming every bad row.
 
     Duplicated months inside one batch are refused: which one would win is a guess.
     """
     problems: list[Problem] = []
-    seen: dict[int, int | None] = {}
+    seen: dict[int, Location] = {}
     out: list[Observation] = []
-    for line, month_text, value_text in rows:
+    for at, month_text, value_text in rows:
+        if not isinstance(month_text, str):
+            problems.append(_problem(f"month {month_text!r} is not a YYYY-MM string", at))
+            continue
         try:
-            month = parse_month(str(month_text))
+            month = parse_month(month_text)
         except ValueError as exc:
-            problems.append(Problem(str(exc), line, str(month_text)))
+            problems.append(_problem(str(exc), at, month_text))
+            continue
+        if isinstance(value_text, bool):
+            problems.append(_problem(f"value {value_text!r} is not a number", at, month_text))
             continue
         try:
             value = check_value(value_text)  # type: ignore[arg-type]
         except ValueError as exc:
-            problems.append(Problem(str(exc), line, format_month(month)))
+            problems.append(_problem(str(exc), at, format_month(month)))
             continue
         if month in seen:
             first = seen[month]
-            where = f" (first at line {first})" if first is not None else ""
-            problems.append(Problem(f"month {format_month(month)} repeated{where}", line))
+            label = f"line {first}" if isinstance(first, int) else first
+            also = f" (first at {label})" if label is not None else ""
+            problems.append(_problem(f"month {format_month(month)} repeated{also}", at))
             continue
-        seen[month] = line
-        out.append(Observation(month, value, line))
+        seen[month] = at
+        out.append(Observation(month, value, at if isinstance(at, int) else None))
     if problems:
         raise SeriesError(problems)
     return sorted(out, key=lambda o: o.month)

@@ -68,10 +68,80 @@ def run_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the HTTP service (EXPORTCAST_* settings apply)")
+    p.add_argument("--host", default=None, help="default: EXPORTCAST_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default: EXPORTCAST_PORT or 8000")
+    p.add_argument("--workers", type=int, default=None, help="default: EXPORTCAST_WORKERS or 1")
+    p.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _add_ingest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ingest", help="store a CSV of observations (the API's validation) and queue a retrain"
+    )
+    p.add_argument("file", type=Path, help="CSV with month,value")
+    p.add_argument("--series", required=True, help="series id")
+    p.set_defaults(run=run_ingest)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from service.ingest import ingest_rows, rows_from_csv
+    from service.settings import get_settings
+    from service.store import NotFound, open_store
+
+    store = open_store(get_settings().database())
+    try:
+        outcome = ingest_rows(store, args.series, rows_from_csv(args.file.read_text("utf-8")))
+    except SeriesError as exc:
+        print(f"{args.file}: batch rejected, nothing stored:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except NotFound as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    from models.series import format_month
+
+    print(
+        json.dumps(
+            {
+                "accepted": outcome.accepted,
+                "new_months": [format_month(m) for m in outcome.new_months],
+                "revised_months": [format_month(m) for m in outcome.revised_months],
+                "job": outcome.job_id,
+            }
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exportcast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_forecast(sub)
+    _add_serve(sub)
+    _add_ingest(sub)
     return parser
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -22,3 +25,24 @@ def synthetic(n_months: int = 120, seed: int = 0, start: int = 2010 * 12) -> Mon
 @pytest.fixture(scope="session")
 def synthetic_series() -> MonthlySeries:
     return synthetic()
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory) -> Path:
+    """A store with the bundled series trained once; tests take copies."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.service_helpers import settings_for, wait_ready
+
+    data = tmp_path_factory.mktemp("trained")
+    with TestClient(create_app(settings_for(data))) as client:
+        wait_ready(client)
+    return data
+
+
+@pytest.fixture
+def data_dir(trained_store, tmp_path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(trained_store, target)
+    return target

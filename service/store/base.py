@@ -1,0 +1,138 @@
+"""What the service needs from storage, independent of the database behind it.
+
+Observations are never overwritten: a revision closes the current row (`superseded_at`)
+and adds a new one, so any past vintage can be read back with `as_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from models.series import Observation
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stamp(moment: datetime) -> str:
+    """Fixed-width UTC text, so timestamps order correctly as strings in any database."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SeriesRecord:
+    id: str
+    name: str
+    unit: str
+    targets: tuple[float, ...] = ()
+    first_month: int | None = None
+    last_month: int | None = None
+    n_observations: int = 0
+    active_version: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredObservation:
+    month: int
+    value: float
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    accepted: int
+    new_months: list[int]
+    revised_months: list[int]
+    unchanged_months: list[int]
+    job_id: int | None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    series_id: str
+    status: str  # queued, running, succeeded, failed
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    model_version: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    series_id: str
+    version: int
+    created_at: str
+    data_through: int
+    model: str
+    members: tuple[str, ...]
+    description: str
+    fit_seconds: float
+    info: dict = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Storage of series, observation vintages, retrain jobs and model versions."""
+
+    def create_series(
+        self, id: str, name: str, unit: str, targets: Sequence[float] = ()
+    ) -> SeriesRecord: ...
+
+    def list_series(self) -> list[SeriesRecord]: ...
+
+    def get_series(self, id: str) -> SeriesRecord: ...
+
+    def observations(self, id: str, as_of: datetime | None = None) -> list[StoredObservation]: ...
+
+    def ingest(
+        self, id: str, batch: Sequence[Observation], queue_retrain: bool = True
+    ) -> IngestOutcome:
+        """Store the batch in one transaction (or nothing, raising SeriesError)."""
+        ...
+
+    def bootstrap(
+        self, id: str, name: str, unit: str, targets: Sequence[float], batch: Sequence[Observation]
+    ) -> bool:
+        """Create and fill a series and queue its first retrain, once, if the store is empty."""
+        ...
+
+    def queue_retrain(self, series_id: str) -> Job: ...
+
+    def claim_job(self, worker: str, lease_seconds: float) -> Job | None: ...
+
+    def heartbeat(self, job_id: int) -> None: ...
+
+    def finish_job(
+        self, job_id: int, status: str, version: int | None = None, error: str | None = None
+    ) -> Job: ...
+
+    def get_job(self, job_id: int) -> Job: ...
+
+    def add_version(self, record: VersionRecord, artifact: bytes, activate: bool) -> int: ...
+
+    def activate(self, series_id: str, version: int) -> None: ...
+
+    def versions(self, series_id: str) -> list[VersionRecord]: ...
+
+    def artifact(self, series_id: str, version: int) -> bytes: ...
+
+    def active_versions(self) -> dict[str, int | None]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

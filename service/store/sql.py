@@ -1,0 +1,416 @@
+"""The store in portable SQL. A dialect subclass supplies connections, write locking and DDL.
+
+Every write is one transaction: a batch is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.series import Observation, SeriesError, gap_problem, missing_months
+from service.store.base import (
+    Conflict,
+    IngestOutcome,
+    Job,
+    NotFound,
+    SeriesRecord,
+    StoredObservation,
+    VersionRecord,
+    stamp,
+    utc_now,
+)
+
+_JOB_COLUMNS = "id, series_id, status, created_at, started_at, finished_at, model_version, error"
+_VERSION_COLUMNS = (
+    "series_id, version, created_at, data_through, model, members, description, fit_seconds, info"
+)
+
+
+class SqlStore:
+    """Shared logic; subclasses define `_connect`, `_begin_write`, `schema` and `param`."""
+
+    schema: Sequence[str] = ()
+    param = "?"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        with self._write() as cur:
+            for statement in self.schema:
+                cur.execute(statement)
+
+    # -- dialect hooks ------------------------------------------------------------------
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _begin_write(self, cur: Any) -> None:
+        raise NotImplementedError
+
+    def _blob(self, data: bytes) -> Any:
+        return data
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _sql(self, text: str) -> str:
+        return text if self.param == "?" else text.replace("?", self.param)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        conn = self._conn()
+        cur = conn.cursor()
+        self._begin_write(cur)
+        try:
+            yield _Cursor(cur, self._sql)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cur.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        conn = self._conn()
+        cur = conn.cursor()
+        try:
+            yield _Cursor(cur, self._sql)
+        finally:
+            cur.close()
+            conn.rollback()  # end the read snapshot; nothing was written
+
+    def ping(self) -> None:
+        with self._read() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with suppress(Exception):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- series -------------------------------------------------------------------------
+    def create_series(
+        self, id: str, name: str, unit: str, targets: Sequence[float] = ()
+    ) -> SeriesRecord:
+        with self._write() as cur:
+            self._insert_series(cur, id, name, unit, targets)
+        return self.get_series(id)
+
+    def _insert_series(
+        self, cur: Any, id: str, name: str, unit: str, targets: Sequence[float]
+    ) -> None:
+        cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
+        if cur.fetchone():
+            raise Conflict(f"series {id!r} exists already")
+        cur.execute(
+            "INSERT INTO series (id, name, unit, targets, created_at) VALUES (?, ?, ?, ?, ?)",
+            (id, name, unit, json.dumps([float(t) for t in targets]), stamp(utc_now())),
+        )
+
+    _SERIES_QUERY = """
+        SELECT s.id, s.name, s.unit, s.targets, s.active_version,
+               MIN(o.month), MAX(o.month), COUNT(o.month)
+        FROM series s
+        LEFT JOIN observations o ON o.series_id = s.id AND o.superseded_at IS NULL
+        {where}
+        GROUP BY s.id, s.name, s.unit, s.targets, s.active_version
+        ORDER BY s.id
+    """
+
+    @staticmethod
+    def _series_record(row: Sequence[Any]) -> SeriesRecord:
+        return SeriesRecord(
+            id=row[0],
+            name=row[1],
+            unit=row[2],
+            targets=tuple(json.loads(row[3])),
+            active_version=row[4],
+            first_month=row[5],
+            last_month=row[6],
+            n_observations=row[7],
+        )
+
+    def list_series(self) -> list[SeriesRecord]:
+        with self._read() as cur:
+            cur.execute(self._SERIES_QUERY.format(where=""))
+            return [self._series_record(r) for r in cur.fetchall()]
+
+    def get_series(self, id: str) -> SeriesRecord:
+        with self._read() as cur:
+            cur.execute(self._SERIES_QUERY.format(where="WHERE s.id = ?"), (id,))
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"no series {id!r}")
+        return self._series_record(row)
+
+    # -- observations -------------------------------------------------------------------
+    def observations(self, id: str, as_of: datetime | None = None) -> list[StoredObservation]:
+        self.get_series(id)
+        with self._read() as cur:
+            if as_of is None:
+                cur.execute(
+                    "SELECT month, value, recorded_at FROM observations "
+                    "WHERE series_id = ? AND superseded_at IS NULL ORDER BY month",
+                    (id,),
+                )
+            else:
+                moment = stamp(as_of)
+                cur.execute(
+                    "SELECT month, value, recorded_at FROM observations "
+                    "WHERE series_id = ? AND recorded_at <= ? "
+                    "AND (superseded_at IS NULL OR superseded_at > ?) ORDER BY month",
+                    (id, moment, moment),
+                )
+            return [StoredObservation(m, v, r) for m, v, r in cur.fetchall()]
+
+    def ingest(
+        self, id: str, batch: Sequence[Observation], queue_retrain: bool = True
+    ) -> IngestOutcome:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
+            if cur.fetchone() is None:
+                raise NotFound(f"no series {id!r}")
+            return self._ingest(cur, id, batch, queue_retrain)
+
+    def _ingest(
+        self, cur: Any, id: str, batch: Sequence[Observation], queue_retrain: bool
+    ) -> IngestOutcome:
+        cur.execute(
+            "SELECT month, value FROM observations WHERE series_id = ? AND superseded_at IS NULL",
+            (id,),
+        )
+        current = dict(cur.fetchall())
+        gaps = missing_months([*current, *(o.month for o in batch)])
+        if gaps:
+            raise SeriesError([gap_problem(gaps)])
+        now = stamp(utc_now())
+        new, revised, unchanged = [], [], []
+        for obs in batch:
+            if obs.month in current and current[obs.month] == obs.value:
+                unchanged.append(obs.month)
+                continue
+            if obs.month in current:
+                cur.execute(
+                    "UPDATE observations SET superseded_at = ? "
+                    "WHERE series_id = ? AND month = ? AND superseded_at IS NULL",
+                    (now, id, obs.month),
+                )
+                revised.append(obs.month)
+            else:
+                new.append(obs.month)
+            cur.execute(
+                "INSERT INTO observations (series_id, month, value, recorded_at) "
+                "VALUES (?, ?, ?, ?)",
+                (id, obs.month, obs.value, now),
+            )
+        job_id = None
+        if queue_retrain and (new or revised):
+            job_id = self._queue(cur, id).id
+        return IngestOutcome(len(batch), new, revised, unchanged, job_id)
+
+    def bootstrap(
+        self, id: str, name: str, unit: str, targets: Sequence[float], batch: Sequence[Observation]
+    ) -> bool:
+        with self._write() as cur:
+            cur.execute("SELECT COUNT(*) FROM series")
+            if cur.fetchone()[0] > 0:
+                return False
+            self._insert_series(cur, id, name, unit, targets)
+            self._ingest(cur, id, batch, queue_retrain=True)
+            return True
+
+    # -- jobs ---------------------------------------------------------------------------
+    @staticmethod
+    def _job(row: Sequence[Any]) -> Job:
+        return Job(*row)
+
+    def _queue(self, cur: Any, series_id: str) -> Job:
+        # A queued job reads the data when it starts, so it covers every batch before it.
+        cur.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE series_id = ? AND status = 'queued'",
+            (series_id,),
+        )
+        row = cur.fetchone()
+        if row:
+            return self._job(row)
+        cur.execute(
+            "INSERT INTO jobs (series_id, status, created_at) VALUES (?, 'queued', ?)",
+            (series_id, stamp(utc_now())),
+        )
+        cur.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE series_id = ? AND status = 'queued'",
+            (series_id,),
+        )
+        return self._job(cur.fetchone())
+
+    def queue_retrain(self, series_id: str) -> Job:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM series WHERE id = ?", (series_id,))
+            if cur.fetchone() is None:
+                raise NotFound(f"no series {series_id!r}")
+            return self._queue(cur, series_id)
+
+    def claim_job(self, worker: str, lease_seconds: float) -> Job | None:
+        now = utc_now()
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, "
+                "error = 'the worker running it stopped responding' "
+                "WHERE status = 'running' AND heartbeat_at < ?",
+                (stamp(now), stamp(now - timedelta(seconds=lease_seconds))),
+            )
+            cur.execute(
+                "SELECT id FROM jobs WHERE status = 'queued' AND series_id NOT IN "
+                "(SELECT series_id FROM jobs WHERE status = 'running') ORDER BY id LIMIT 1"
+            )
+            row = cur.fetchone()
+            if row is None:
+                return None
+            cur.execute(
+                "UPDATE jobs SET status = 'running', started_at = ?, heartbeat_at = ?, "
+                "worker = ? WHERE id = ?",
+                (stamp(now), stamp(now), worker, row[0]),
+            )
+            cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (row[0],))
+            return self._job(cur.fetchone())
+
+    def heartbeat(self, job_id: int) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
+                (stamp(utc_now()), job_id),
+            )
+
+    def finish_job(
+        self, job_id: int, status: str, version: int | None = None, error: str | None = None
+    ) -> Job:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE jobs SET status = ?, finished_at = ?, model_version = ?, error = ? "
+                "WHERE id = ?",
+                (status, stamp(utc_now()), version, error, job_id),
+            )
+        return self.get_job(job_id)
+
+    def get_job(self, job_id: int) -> Job:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"no job {job_id}")
+        return self._job(row)
+
+    # -- model versions -----------------------------------------------------------------
+    def add_version(self, record: VersionRecord, artifact: bytes, activate: bool) -> int:
+        with self._write() as cur:
+            cur.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE series_id = ?",
+                (record.series_id,),
+            )
+            version = int(cur.fetchone()[0])
+            cur.execute(
+                f"INSERT INTO model_versions ({_VERSION_COLUMNS}, artifact) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.series_id,
+                    version,
+                    record.created_at,
+                    record.data_through,
+                    record.model,
+                    json.dumps(list(record.members)),
+                    record.description,
+                    record.fit_seconds,
+                    json.dumps(record.info),
+                    self._blob(artifact),
+                ),
+            )
+            if activate:
+                cur.execute(
+                    "UPDATE series SET active_version = ? WHERE id = ?",
+                    (version, record.series_id),
+                )
+            return version
+
+    def activate(self, series_id: str, version: int) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "SELECT 1 FROM model_versions WHERE series_id = ? AND version = ?",
+                (series_id, version),
+            )
+            if cur.fetchone() is None:
+                raise NotFound(f"series {series_id!r} has no model version {version}")
+            cur.execute("UPDATE series SET active_version = ? WHERE id = ?", (version, series_id))
+
+    def versions(self, series_id: str) -> list[VersionRecord]:
+        self.get_series(series_id)
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE series_id = ? "
+                "ORDER BY version",
+                (series_id,),
+            )
+            return [
+                VersionRecord(
+                    series_id=r[0],
+                    version=r[1],
+                    created_at=r[2],
+                    data_through=r[3],
+                    model=r[4],
+                    members=tuple(json.loads(r[5])),
+                    description=r[6],
+                    fit_seconds=r[7],
+                    info=json.loads(r[8]),
+                )
+                for r in cur.fetchall()
+            ]
+
+    def artifact(self, series_id: str, version: int) -> bytes:
+        with self._read() as cur:
+            cur.execute(
+                "SELECT artifact FROM model_versions WHERE series_id = ? AND version = ?",
+                (series_id, version),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"series {series_id!r} has no model version {version}")
+        return bytes(row[0])
+
+    def active_versions(self) -> dict[str, int | None]:
+        with self._read() as cur:
+            cur.execute("SELECT id, active_version FROM series ORDER BY id")
+            return dict(cur.fetchall())
+
+
+class _Cursor:
+    """A cursor that rewrites `?` placeholders for the dialect."""
+
+    def __init__(self, cur: Any, sql: Any):
+        self._cur = cur
+        self._sql = sql
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> None:
+        self._cur.execute(self._sql(text), tuple(params))
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall()

@@ -1,0 +1,56 @@
+"""Helpers for the service tests: settings on a temporary store, waiting for jobs."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from service.settings import Settings
+
+TOKEN = "test-token-1234"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def settings_for(data_dir: Path, **overrides) -> Settings:
+    values = {
+        "data_dir": data_dir,
+        "api_token": TOKEN,
+        "n_paths": 400,
+        "poll_seconds": 0.05,
+        "bootstrap": True,
+    } | overrides
+    return Settings(**values)
+
+
+def wait_for(predicate, timeout: float = 120.0, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+def wait_job(client: TestClient, job_id: int, timeout: float = 120.0) -> dict:
+    def done():
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        return job if job["status"] in ("succeeded", "failed") else None
+
+    return wait_for(done, timeout)
+
+
+def wait_ready(client: TestClient, timeout: float = 120.0) -> dict:
+    return wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r.json(), timeout)
+
+
+def crash(request):
+    """A training function whose worker process dies mid-fit."""
+    os._exit(3)
+
+
+def explode(request):
+    raise RuntimeError("fit exploded on purpose")

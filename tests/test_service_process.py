@@ -1,0 +1,173 @@
+"""The service as users run it: `exportcast serve` under uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.service_helpers import AUTH, TOKEN, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(data_dir: Path, workers: int = 1):
+    port = free_port()
+    env = {
+        **os.environ,
+        "EXPORTCAST_DATA_DIR": str(data_dir),
+        "EXPORTCAST_API_TOKEN": TOKEN,
+        "EXPORTCAST_N_PATHS": "400",
+        "EXPORTCAST_POLL_SECONDS": "0.2",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+
+            def up():
+                try:
+                    return client.get("/readyz").status_code == 200
+                except httpx.TransportError:
+                    if process.poll() is not None:
+                        raise AssertionError(process.stdout.read().decode()) from None
+                    return False
+
+            wait_for(up, timeout=120, every=0.2)
+            yield client
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):
+    with serving(data_dir) as client:
+        before = client.get("/v1/series/kr-exports/forecast")
+        assert before.status_code == 200 and before.json()["data_through"] == "2026-05"
+        etag = before.headers["etag"]
+        assert (
+            client.get(
+                "/v1/series/kr-exports/forecast", headers={"If-None-Match": etag}
+            ).status_code
+            == 304
+        )
+        r = client.post(
+            "/v1/series/kr-exports/observations",
+            json={"observations": [{"month": "2026-06", "value": 80500.0}]},
+            headers=AUTH,
+        )
+        assert r.status_code == 202
+        job_url = r.json()["job"]["status_url"]
+        job = wait_for(
+            lambda: (j := client.get(job_url).json())["status"] in ("succeeded", "failed") and j,
+            timeout=120,
+        )
+        assert job["status"] == "succeeded", job
+        after = client.get("/v1/series/kr-exports/forecast", headers={"If-None-Match": etag})
+        assert after.status_code == 200
+        assert after.json()["data_through"] == "2026-06"
+        assert after.json()["model_version"] == job["model_version"] == 2
+
+
+def test_every_worker_serves_a_new_activation_within_a_second(data_dir):
+    with serving(data_dir, workers=2) as client:
+        assert (
+            client.post(
+                "/v1/series/kr-exports/observations",
+                json={"observations": [{"month": "2026-06", "value": 80500.0}]},
+                headers=AUTH,
+            ).status_code
+            == 202
+        )
+        wait_for(
+            lambda: client.get("/v1/series/kr-exports").json()["active_model_version"] == 2,
+            timeout=120,
+        )
+        # Roll back: both workers must follow within a second.
+        assert (
+            client.post("/v1/series/kr-exports/models/1/activate", headers=AUTH).status_code == 200
+        )
+        time.sleep(1.0)
+        seen = set()
+        for _ in range(40):
+            # A new connection each time, so the kernel spreads them over the workers.
+            with httpx.Client(base_url=str(client.base_url), timeout=10) as fresh:
+                seen.add(fresh.get("/v1/series/kr-exports/forecast").json()["model_version"])
+        assert seen == {1}
+
+
+def test_cli_ingest_queues_a_retrain_that_the_service_runs(data_dir, tmp_path):
+    batch = tmp_path / "june.csv"
+    batch.write_text("month,value\n2026-06,80500\n")
+    env = {**os.environ, "EXPORTCAST_DATA_DIR": str(data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "ingest", str(batch), "--series", "kr-exports"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["new_months"] == ["2026-06"] and out["job"] is not None
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month,value\n2026-07,-1\n2026-08,x\n")
+    refused = subprocess.run(
+        [sys.executable, "-m", "service.cli", "ingest", str(bad), "--series", "kr-exports"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "line 2" in refused.stderr and "line 3" in refused.stderr
+    with serving(data_dir) as client:
+        wait_for(
+            lambda: (
+                client.get("/v1/series/kr-exports/forecast").json()["data_through"] == "2026-06"
+            ),
+            timeout=120,
+        )
+        assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-06"
+
+
+def test_operational_endpoints(data_dir):
+    with serving(data_dir) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert "/v1/series/{series_id}/forecast" in client.get("/openapi.json").json()["paths"]
+        assert "swagger" in client.get("/docs").text.lower()
+        assert "exportcast_forecast_median" in client.get("/metrics").text

@@ -1,0 +1,126 @@
+"""The SQLite store: transactions, vintages and the job queue's promises."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.series import Observation, SeriesError, parse_month
+from service.store import Conflict, NotFound, VersionRecord, open_store
+from service.store.base import stamp, utc_now
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    s.create_series("a", "A", "u", [10.0])
+    yield s
+    s.close()
+
+
+def obs(month: str, value: float) -> Observation:
+    return Observation(parse_month(month), value)
+
+
+def test_open_store_refuses_unknown_urls():
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        open_store("mysql://x")
+
+
+def test_series_ids_are_unique(store):
+    with pytest.raises(Conflict):
+        store.create_series("a", "again", "u")
+    with pytest.raises(NotFound):
+        store.get_series("b")
+
+
+def test_ingest_appends_and_revises_keeping_vintages(store):
+    first = store.ingest("a", [obs("2020-01", 1), obs("2020-02", 2)])
+    assert first.new_months == [parse_month("2020-01"), parse_month("2020-02")]
+    moment = utc_now()
+    second = store.ingest("a", [obs("2020-02", 2.5), obs("2020-03", 3)])
+    assert second.revised_months == [parse_month("2020-02")]
+    assert [o.value for o in store.observations("a")] == [1, 2.5, 3]
+    assert [o.value for o in store.observations("a", moment)] == [1, 2]
+    record = store.get_series("a")
+    assert record.n_observations == 3 and record.last_month == parse_month("2020-03")
+
+
+def test_a_gap_refuses_the_batch_whole(store):
+    store.ingest("a", [obs("2020-01", 1)])
+    with pytest.raises(SeriesError, match="2020-02"):
+        store.ingest("a", [obs("2020-01", 9), obs("2020-03", 3)])
+    # Not even the revision of January went in.
+    assert [o.value for o in store.observations("a")] == [1]
+    assert store.observations("a", utc_now() + timedelta(days=1))[0].value == 1
+
+
+def test_queued_jobs_coalesce_and_one_runs_per_series(store):
+    store.create_series("b", "B", "u")
+    job1 = store.ingest("a", [obs("2020-01", 1)]).job_id
+    job2 = store.ingest("a", [obs("2020-02", 2)]).job_id
+    assert job1 == job2  # the queued job will read both batches
+    claimed = store.claim_job("w1", lease_seconds=60)
+    assert claimed is not None and claimed.id == job1 and claimed.status == "running"
+    job3 = store.ingest("a", [obs("2020-03", 3)]).job_id
+    assert job3 != job1  # a running job has read its data already: queue another
+    assert store.claim_job("w2", lease_seconds=60) is None  # not while "a" is running
+    job_b = store.ingest("b", [obs("2020-01", 1)]).job_id
+    other = store.claim_job("w2", lease_seconds=60)
+    assert other is not None and other.id == job_b  # other series are not held up
+    store.finish_job(job1, "succeeded", 1)
+    nxt = store.claim_job("w1", lease_seconds=60)
+    assert nxt is not None and nxt.id == job3
+
+
+def test_concurrent_claims_hand_a_job_to_one_worker(store):
+    store.ingest("a", [obs("2020-01", 1)])
+    results = []
+    barrier = threading.Barrier(8)
+
+    def claim(i):
+        barrier.wait()
+        results.append(store.claim_job(f"w{i}", 60))
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r is not None for r in results) == 1
+
+
+def test_a_job_whose_worker_went_silent_is_failed(store):
+    job = store.ingest("a", [obs("2020-01", 1)]).job_id
+    store.claim_job("w1", lease_seconds=60)
+    time.sleep(0.01)
+    # With a lease shorter than the silence, the next claim fails the job; none is queued.
+    assert store.claim_job("w2", lease_seconds=0.005) is None
+    failed = store.get_job(job)
+    assert failed.status == "failed" and "stopped responding" in failed.error
+
+
+def test_versions_activate_atomically(store):
+    record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
+    v1 = store.add_version(record, b"one", activate=True)
+    v2 = store.add_version(record, b"two", activate=False)
+    assert (v1, v2) == (1, 2)
+    assert store.active_versions() == {"a": 1}
+    store.activate("a", 2)
+    assert store.active_versions() == {"a": 2}
+    assert store.artifact("a", 1) == b"one"
+    with pytest.raises(NotFound):
+        store.activate("a", 3)
+    assert [v.version for v in store.versions("a")] == [1, 2]
+
+
+def test_bootstrap_happens_once(tmp_path):
+    s = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    batch = [obs("2020-01", 1), obs("2020-02", 2)]
+    assert s.bootstrap("k", "K", "u", [1.0], batch) is True
+    assert s.bootstrap("k", "K", "u", [1.0], batch) is False
+    assert s.get_series("k").n_observations == 2
+    s.close()
