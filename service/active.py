@@ -141,6 +141,12 @@ class ActiveForecasts:
             await asyncio.sleep(interval)
 
 
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison, as If-None-Match asks."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
 def etag_for(active: Active, query: Query) -> str:
     digest = hashlib.sha256(f"{active.series_id}\n{active.version}\n{query.key()}".encode())
     return f'"v{active.version}-{digest.hexdigest()[:20]}"'

@@ -14,6 +14,7 @@ from models.series import BUNDLED, bundled_text, check_rows, read_csv_rows
 from service.active import ActiveForecasts
 from service.api import forecasts, health, jobs, observations, series, versions
 from service.api.errors import HANDLERS
+from service.fastpath import DefaultForecastReads
 from service.limits import BodySizeLimit
 from service.metrics import RequestCounts, RequestMetrics
 from service.settings import Settings, get_settings
@@ -86,6 +87,7 @@ def create_app(
     for module in (series, observations, forecasts, versions, jobs, health):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DefaultForecastReads, state=app.state)
     app.state.request_counts = RequestCounts()
     app.add_middleware(RequestMetrics, counts=app.state.request_counts)
     return app

@@ -73,6 +73,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default=None, help="default: EXPORTCAST_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, default=None, help="default: EXPORTCAST_PORT or 8000")
     p.add_argument("--workers", type=int, default=None, help="default: EXPORTCAST_WORKERS or 1")
+    p.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
     p.set_defaults(run=run_serve)
 
 
@@ -89,6 +90,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level="info",
+        access_log=args.access_log,
         proxy_headers=True,
     )
     return 0

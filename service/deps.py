@@ -1,4 +1,8 @@
-"""Dependencies injected into the routes: the store, the active forecasts, auth."""
+"""Dependencies injected into the routes: the store, the active forecasts, auth.
+
+All are `async def`: none blocks, and FastAPI would run a plain `def` dependency in its
+thread pool, a hop per dependency per request (measured: reads 3x slower).
+"""
 
 from __future__ import annotations
 
@@ -16,19 +20,19 @@ from service.training import JobRunner
 bearer = HTTPBearer(auto_error=False, description="EXPORTCAST_API_TOKEN")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_active(request: Request) -> ActiveForecasts:
+async def get_active(request: Request) -> ActiveForecasts:
     return request.app.state.active
 
 
-def get_runner(request: Request) -> JobRunner | None:
+async def get_runner(request: Request) -> JobRunner | None:
     return getattr(request.app.state, "runner", None)
 
 
@@ -53,11 +57,11 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def require_writer(settings: SettingsDep, credentials: Credentials) -> None:
+async def require_writer(settings: SettingsDep, credentials: Credentials) -> None:
     _check_token(settings, credentials)
 
 
-def require_reader(settings: SettingsDep, credentials: Credentials) -> None:
+async def require_reader(settings: SettingsDep, credentials: Credentials) -> None:
     if settings.read_requires_token:
         _check_token(settings, credentials)
 

@@ -45,7 +45,7 @@ class RequestMetrics:
             await self.app(scope, receive, record)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = getattr(route, "path", None) or scope.get("exportcast.route", "unmatched")
             method = scope["method"]
             self.counts[(method, path, status)] += 1
             self.seconds[(method, path)] += time.perf_counter() - started

@@ -213,6 +213,22 @@ def test_etag_and_conditional_get(client):
     assert stale.status_code == 200
 
 
+def test_defaults_spelled_out_match_the_polled_bytes(client):
+    """The polled URL is answered before routing; the routed answer must be the same."""
+    polled = forecast(client)
+    spelled = forecast(client, years=5, levels="80,95", targets="700000,1000000")
+    assert spelled.headers["etag"] == polled.headers["etag"]
+    assert spelled.content == polled.content
+    monthly = client.get("/v1/series/kr-exports/forecast/monthly")
+    assert (
+        client.get("/v1/series/kr-exports/forecast/monthly", params={"horizon": 24}).content
+        == monthly.content
+    )
+    head = client.head("/v1/series/kr-exports/forecast")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == polled.headers["etag"]
+
+
 def test_parameters_are_answered_from_the_stored_paths(client):
     body = forecast(client, years=10, levels="50,90", targets="800000").json()
     assert [y["year"] for y in body["years"]] == list(range(2026, 2036))
@@ -297,6 +313,10 @@ def test_reads_can_require_the_token(data_dir):
     with TestClient(create_app(settings_for(data_dir, read_requires_token=True))) as client:
         assert client.get("/v1/series").status_code == 401
         assert client.get("/v1/series", headers=AUTH).status_code == 200
+        assert forecast(client).status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.get("/v1/series/kr-exports/forecast", headers=wrong).status_code == 403
+        assert client.get("/v1/series/kr-exports/forecast", headers=AUTH).status_code == 200
         assert client.get("/healthz").status_code == 200
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi import Query as Param
 from starlette.concurrency import run_in_threadpool
 
-from service.active import DEFAULT_MONTHLY_HORIZON, Active, Query
+from service.active import DEFAULT_MONTHLY_HORIZON, Active, Query, etag_matches
 from service.deps import ActiveDep, StoreDep, require_reader
 from service.schemas import Detail, ForecastOut, MonthlyForecastOut
 from service.training import MAX_HORIZON, MAX_YEARS
@@ -74,21 +74,14 @@ def _model(active: Active, model: str | None) -> str | None:
     return model
 
 
-def _matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
 async def _respond(request: Request, forecasts, active: Active, query: Query) -> Response:
     key = query.key()
     body = active.defaults.get(key)
     if body is None:
         body = await run_in_threadpool(forecasts.response, active, query)
     headers = {"ETag": body.etag, "Cache-Control": CACHE_CONTROL}
-    if _matches(request, body.etag):
+    condition = request.headers.get("if-none-match")
+    if condition and etag_matches(condition, body.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(body.content, media_type="application/json", headers=headers)
 
