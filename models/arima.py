@@ -6,7 +6,15 @@ import warnings
 
 import numpy as np
 
-from models.base import FittedModel, LogPaths, Model, ModelError, min_length, rng_for
+from models.base import (
+    FittedModel,
+    LogPaths,
+    Model,
+    ModelError,
+    min_length,
+    rng_for,
+    standardised_tail,
+)
 from models.series import MonthlySeries
 
 # All share d = 1 and D = 1, so their likelihoods are comparable.
@@ -20,6 +28,9 @@ class FittedSARIMA(FittedModel):
     def __init__(self, results, description: str):
         self._results = results
         self.description = description
+
+    def recent_errors(self, k: int = 3) -> np.ndarray:
+        return standardised_tail(np.asarray(self._results.resid), k)
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
         sims = self._results.simulate(

@@ -35,6 +35,14 @@ class FittedModel(ABC):
         Same seed, same paths.
         """
 
+    def recent_errors(self, k: int = 3) -> np.ndarray:
+        """Standardised one-step errors of the last k published months (log scale).
+
+        How surprised the model was by the latest data: the ensemble leans away from
+        members whose recent errors are large. NaN where a model cannot say.
+        """
+        return np.full(k, np.nan)
+
     def sample_labelled(
         self, horizon: int, n_paths: int, seed: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -61,6 +69,16 @@ class LogPaths:
         if not np.all(np.isfinite(paths)):
             raise ModelError("simulated paths overflowed")
         return paths
+
+
+def standardised_tail(residuals: np.ndarray, k: int, burn_in: int = 13) -> np.ndarray:
+    """The last k residuals divided by the residuals' spread (skipping the start-up months)."""
+    resid = np.asarray(residuals, dtype=float)
+    body = resid[burn_in:] if len(resid) > burn_in + k else resid
+    scale = float(np.sqrt(np.mean(body**2)))
+    if not np.isfinite(scale) or scale <= 0:
+        return np.full(k, np.nan)
+    return resid[-k:] / scale
 
 
 def rng_for(seed: int, *salt: int) -> np.random.Generator:

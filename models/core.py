@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from models import totals
+from models.ensemble import Learning
 from models.registry import get_model
 from models.results import Forecast, MonthQuantiles, TargetOutlook, YearProjection
 from models.series import MonthlySeries, format_month
@@ -62,6 +63,7 @@ class Simulation:
             description=f"{member}'s paths within {self.model}",
             paths=self.paths[keep],
             labels=np.zeros(int(keep.sum()), dtype=np.int8),
+            info={},
         )
 
     def max_years(self) -> int:
@@ -76,13 +78,14 @@ def simulate(
     years: int = DEFAULT_YEARS,
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
+    learning: Learning | None = None,
 ) -> Simulation:
     """Fit `model` on `series` and draw `n_paths` futures covering `years` calendar years
-    (or `horizon` months, if larger)."""
+    (or `horizon` months, if larger). `learning` lets `auto` learn from backtests."""
     first = series.end + 1
     horizon = max(horizon or 0, totals.months_needed(first, years))
     started = time.perf_counter()
-    fitted = get_model(model).fit(series)
+    fitted = get_model(model, learning).fit(series)
     fit_seconds = time.perf_counter() - started
     paths, labels = fitted.sample_labelled(horizon, n_paths, seed)
     check_paths(paths, n_paths, horizon)
@@ -92,6 +95,8 @@ def simulate(
         info["weights"] = fitted.weights
     if getattr(fitted, "skipped", None):
         info["skipped"] = fitted.skipped
+    if getattr(fitted, "learned", None):
+        info.update(fitted.learned)
     return Simulation(
         series_id=series.id,
         unit=series.unit,
@@ -171,6 +176,7 @@ def summarise(
     if monthly_horizon is not None:
         horizon = monthly_horizon
     return Forecast(
+        extras={k: sim.info[k] for k in EXTRAS if k in sim.info},
         series=sim.series_id,
         unit=sim.unit,
         model=sim.model,
@@ -211,6 +217,11 @@ def forecast(
     targets: Sequence[float] = (),
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
+    learning: Learning | None = None,
 ) -> Forecast:
-    sim = simulate(series, model, years=years, n_paths=n_paths, seed=seed)
+    sim = simulate(series, model, years=years, n_paths=n_paths, seed=seed, learning=learning)
     return summarise(sim, years, levels, targets)
+
+
+# What `auto` learned, passed on to users with its forecast.
+EXTRAS = ("weights", "calibration_scale", "break_detected", "expected_error")

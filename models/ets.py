@@ -10,7 +10,15 @@ import warnings
 
 import numpy as np
 
-from models.base import FittedModel, LogPaths, Model, ModelError, min_length, rng_for
+from models.base import (
+    FittedModel,
+    LogPaths,
+    Model,
+    ModelError,
+    min_length,
+    rng_for,
+    standardised_tail,
+)
 from models.series import MonthlySeries
 
 # (trend, damped): no trend, additive trend, damped additive trend.
@@ -23,6 +31,9 @@ class FittedETS(FittedModel):
     def __init__(self, results, description: str):
         self._results = results
         self.description = description
+
+    def recent_errors(self, k: int = 3) -> np.ndarray:
+        return standardised_tail(np.asarray(self._results.resid), k)
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
         sims = self._results.simulate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import FittedModel, LogPaths, Model, min_length, rng_for
+from models.base import FittedModel, LogPaths, Model, min_length, rng_for, standardised_tail
 from models.series import MonthlySeries
 
 
@@ -17,6 +17,9 @@ class FittedSeasonalNaive(FittedModel):
         self._last_year = last_year
         self._drift = drift
         self._residuals = residuals
+
+    def recent_errors(self, k: int = 3) -> np.ndarray:
+        return standardised_tail(self._residuals, k, burn_in=0)
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
         rng = rng_for(seed, 3)

@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from models.base import FittedModel, LogPaths, Model, ModelError, min_length
+from models.base import FittedModel, LogPaths, Model, ModelError, min_length, standardised_tail
 from models.series import MonthlySeries, format_month
 
 
@@ -41,9 +41,14 @@ class FittedProphet(FittedModel):
     name = "prophet"
     description = "Prophet, yearly seasonality on log values"
 
-    def __init__(self, model, next_month: int):
+    def __init__(self, model, next_month: int, residuals: np.ndarray, log_scale: bool = True):
         self._model = model
         self._next_month = next_month
+        self._residuals = residuals
+        self._log_scale = log_scale
+
+    def recent_errors(self, k: int = 3) -> np.ndarray:
+        return standardised_tail(self._residuals, k, burn_in=0)
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
         future = pd.DataFrame({"ds": _month_starts(self._next_month, horizon)})
@@ -55,13 +60,19 @@ class FittedProphet(FittedModel):
             samples = self._model.predictive_samples(future)["yhat"]
         finally:
             np.random.set_state(state)
-        return LogPaths.to_levels(np.asarray(samples, dtype=float).T)
+        samples = np.asarray(samples, dtype=float).T
+        if not self._log_scale:
+            # Prophet on raw values can dip below zero; a floor keeps totals meaningful.
+            return np.maximum(samples, 1e-9)
+        return LogPaths.to_levels(samples)
 
 
 class ProphetModel(Model):
     name = "prophet"
 
-    def __init__(self, **prophet_args):
+    def __init__(self, log_scale: bool = True, name: str = "prophet", **prophet_args):
+        self.log_scale = log_scale
+        self.name = name
         self.prophet_args = prophet_args
 
     def fit(self, series: MonthlySeries) -> FittedProphet:
@@ -71,15 +82,18 @@ class ProphetModel(Model):
 
         _quiet()
         min_length(series, 24, "prophet")
-        frame = pd.DataFrame(
-            {"ds": _month_starts(series.start, len(series.values)), "y": np.log(series.values)}
-        )
-        args = {
-            "yearly_seasonality": True,
-            "weekly_seasonality": False,
-            "daily_seasonality": False,
-            "seasonality_mode": "additive",
-        } | self.prophet_args
+        y = np.log(series.values) if self.log_scale else series.values
+        frame = pd.DataFrame({"ds": _month_starts(series.start, len(series.values)), "y": y})
+        args = (
+            {
+                "yearly_seasonality": True,
+                "weekly_seasonality": False,
+                "daily_seasonality": False,
+                "seasonality_mode": "additive",
+            }
+            if self.log_scale
+            else {}
+        ) | self.prophet_args
         model = Prophet(**args)
         try:
             model.fit(frame, seed=0)
@@ -87,4 +101,12 @@ class ProphetModel(Model):
             model.fit(frame)
         except Exception as exc:
             raise ModelError(f"prophet failed to fit: {exc}") from exc
-        return FittedProphet(model, series.end + 1)
+        fitted = model.predict(frame[["ds"]])["yhat"].to_numpy()
+        resid = np.log(series.values) - (
+            fitted if self.log_scale else np.log(np.maximum(fitted, 1e-9))
+        )
+        result = FittedProphet(model, series.end + 1, resid, self.log_scale)
+        result.name = self.name
+        if not self.log_scale:
+            result.description = "Prophet with its default settings, on raw values"
+        return result

@@ -33,11 +33,25 @@ def _add_forecast(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paths", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the JSON result")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="where auto keeps the backtest fits it learns from, so a re-run is quick "
+        "(default: EXPORTCAST_CACHE_DIR or .cache/exportcast)",
+    )
     p.set_defaults(run=run_forecast)
+
+
+def cache_root(given: Path | None) -> Path:
+    import os
+
+    return given or Path(os.environ.get("EXPORTCAST_CACHE_DIR") or ".cache/exportcast")
 
 
 def run_forecast(args: argparse.Namespace) -> int:
     from models.core import forecast
+    from models.ensemble import Learning
     from service.render import forecast_table
 
     if not 1 <= args.years <= 30:
@@ -59,7 +73,14 @@ def run_forecast(args: argparse.Namespace) -> int:
         series = load_bundled(args.series)
         targets = args.targets if args.targets is not None else list(BUNDLED[args.series].targets)
     result = forecast(
-        series, args.model, args.years, args.levels, targets, n_paths=args.paths, seed=args.seed
+        series,
+        args.model,
+        args.years,
+        args.levels,
+        targets,
+        n_paths=args.paths,
+        seed=args.seed,
+        learning=Learning(cache_dir=cache_root(args.cache_dir) / series.id),
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -144,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_forecast(sub)
     _add_serve(sub)
     _add_ingest(sub)
+    from service import accuracy_cli
+
+    accuracy_cli.add_parser(sub)
     return parser
 
 

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXPORTCAST_", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="where the SQLite file lives")
+    cache_dir: Path | None = Field(
+        None, description="backtest fits auto learns from; default: data_dir/cache"
+    )
     database_url: str = Field(
         "", description="sqlite:///FILE or postgresql://...; default: SQLite in data_dir"
     )
@@ -45,6 +48,9 @@ class Settings(BaseSettings):
     response_cache_size: int = Field(
         256, ge=0, description="forecast responses kept per process for non-default parameters"
     )
+
+    def fit_cache(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'exportcast.db'}"

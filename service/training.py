@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from models.core import Simulation, implausibility, simulate
+from models.ensemble import Learning
 from models.series import MonthlySeries, format_month
 from service import artifacts
 from service.settings import Settings
@@ -45,10 +47,11 @@ class TrainRequest:
     model: str
     n_paths: int
     seed: int
+    cache_dir: str
 
 
 def train(request: TrainRequest) -> Simulation:
-    """Runs in the worker process: fit and draw the version's paths."""
+    """Runs in the worker process: fit (auto learns from cached backtests) and draw paths."""
     series = MonthlySeries(request.series_id, request.unit, request.start, np.array(request.values))
     return simulate(
         series,
@@ -57,6 +60,7 @@ def train(request: TrainRequest) -> Simulation:
         years=MAX_YEARS,
         n_paths=request.n_paths,
         seed=request.seed,
+        learning=Learning(cache_dir=Path(request.cache_dir) / request.series_id),
     )
 
 
@@ -170,6 +174,7 @@ class JobRunner:
             self.settings.model,
             self.settings.n_paths,
             self.settings.seed,
+            str(self.settings.fit_cache()),
         )
         loop = asyncio.get_running_loop()
         try:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,28 @@ from models.series import MonthlySeries, load_bundled
 @pytest.fixture(scope="session")
 def kr() -> MonthlySeries:
     return load_bundled("kr-exports")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fit_cache(tmp_path_factory) -> Path:
+    """One cache of backtest fits for the whole run: the engine, the CLI and the service
+    (in-process and as a subprocess) all learn `auto` from the same past, so it is fitted
+    once. Set through the environment, as a deployment would."""
+    root = tmp_path_factory.mktemp("fit-cache")
+    previous = os.environ.get("EXPORTCAST_CACHE_DIR")
+    os.environ["EXPORTCAST_CACHE_DIR"] = str(root)
+    yield root
+    if previous is None:
+        os.environ.pop("EXPORTCAST_CACHE_DIR", None)
+    else:
+        os.environ["EXPORTCAST_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def learning(fit_cache):
+    from models.ensemble import Learning
+
+    return Learning(cache_dir=fit_cache / "kr-exports")
 
 
 def synthetic(n_months: int = 120, seed: int = 0, start: int = 2010 * 12) -> MonthlySeries:

@@ -14,7 +14,9 @@ def test_forecast_json_on_bundled_data(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["series"] == "kr-exports" and out["unit"] == "USD millions"
     assert out["data_through"] == "2026-05"
-    assert out["model"] == "auto" and "ets" in out["members"]
+    assert out["model"] == "auto" and out["members"] == ["ets", "sarima", "growth"]
+    assert set(out["weights"]) == set(out["members"])
+    assert out["expected_error"]["m"] == 5
     assert out["levels"] == [80.0, 95.0]
     years = out["years"]
     assert [y["year"] for y in years] == [2026, 2027, 2028, 2029, 2030]

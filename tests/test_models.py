@@ -6,7 +6,7 @@ import pytest
 from models import prophet_model, registry
 from models.base import ModelError
 from models.core import simulate, summarise
-from models.ensemble import allocate
+from models.ensemble import allocate, calibrate_paths
 from models.registry import get_model
 from models.series import MonthlySeries, format_month
 
@@ -14,8 +14,8 @@ SINGLE = sorted(registry.SINGLE)
 
 
 @pytest.fixture(scope="module")
-def fitted(kr):
-    return {name: get_model(name).fit(kr) for name in [*SINGLE, "auto"]}
+def fitted(kr, learning):
+    return {name: get_model(name, learning).fit(kr) for name in [*SINGLE, "auto"]}
 
 
 @pytest.mark.parametrize("name", [*SINGLE, "auto"])
@@ -42,18 +42,39 @@ def test_paths_continue_from_the_last_months_on_real_data(fitted, kr, name):
     assert spread[-1] > spread[0]
 
 
-def test_auto_says_which_members_it_used(fitted):
+def test_auto_learns_its_weights_and_calibration_from_the_past(fitted):
     auto = fitted["auto"]
-    assert auto.members == ("ets", "sarima", "prophet")
-    assert auto.weights == pytest.approx(dict.fromkeys(auto.members, 1 / 3))
+    assert auto.members == ("ets", "sarima", "growth")
+    weights = auto.weights
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert all(w > 0 for w in weights.values())
+    assert len({round(w, 3) for w in weights.values()}) > 1  # learned, not equal
+    learned = auto.learned
+    assert 0.3 < learned["calibration_scale"] < 3
+    expected = learned["expected_error"]
+    assert expected["m"] == 5 and expected["n"] >= 10 and expected["years"][1] == 2025
+    assert 0 < expected["mape_pct"] < 20
+    by_m = learned["backtest"]["mape_pct_by_m"]
+    assert set(by_m) == {"auto", "ets", "sarima", "growth"} and set(by_m["auto"]) == {"3", "4", "5"}
+
+
+def test_without_learning_auto_mixes_equally(synthetic_series):
+    fitted = get_model("auto").fit(synthetic_series)
+    assert fitted.weights == pytest.approx(dict.fromkeys(fitted.members, 1 / 3))
+    assert fitted.scale == 1.0
 
 
 def test_auto_runs_without_prophet(monkeypatch, synthetic_series):
     monkeypatch.setattr(prophet_model, "available", lambda: False)
-    sim = simulate(synthetic_series, "auto", years=2, n_paths=300)
-    assert sim.members == ("ets", "sarima")
+    fitted = get_model("auto", members=("ets", "prophet", "growth")).fit(synthetic_series)
+    assert fitted.members == ("ets", "growth")
     with pytest.raises(ModelError, match="not installed"):
         get_model("prophet").fit(synthetic_series)
+
+
+def test_prophet_joins_auto_when_asked_and_installed(synthetic_series):
+    fitted = get_model("auto", members=("ets", "prophet")).fit(synthetic_series)
+    assert fitted.members == ("ets", "prophet")
 
 
 def test_ensemble_leaves_out_a_member_that_cannot_fit():
@@ -61,6 +82,22 @@ def test_ensemble_leaves_out_a_member_that_cannot_fit():
     sim = simulate(short, "auto", years=1, n_paths=200)
     assert "sarima" not in sim.members  # SARIMA needs 48 months
     assert "sarima" in sim.info["skipped"]
+
+
+def test_calibration_rescales_the_unknown_part_around_its_median():
+    rng = np.random.default_rng(0)
+    paths = np.exp(rng.normal(10, 0.1, size=(4000, 20)))
+    for scale in (0.5, 1.0, 2.0):
+        out = calibrate_paths(paths, months_left=7, scale=scale)
+        log_rest = np.log(paths[:, :7].sum(axis=1))
+        new_rest = np.log(out[:, :7].sum(axis=1))
+        assert np.median(new_rest) == pytest.approx(np.median(log_rest), abs=1e-3)
+        spread = np.subtract(*np.percentile(new_rest, [90, 10]))
+        before = np.subtract(*np.percentile(log_rest, [90, 10]))
+        assert spread == pytest.approx(scale * before, rel=1e-6)
+        # Later months move with their path: a path's level stays continuous.
+        ratio = out / paths
+        np.testing.assert_allclose(ratio, ratio[:, :1] * np.ones((1, 20)))
 
 
 def test_unknown_model_is_named():

@@ -99,7 +99,12 @@ def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
         (2, True, "active"),
     ]
     assert versions[1]["data_through"] == "2026-06"
-    assert versions[1]["members"] == ["ets", "sarima", "prophet"]
+    assert versions[1]["members"] == ["ets", "sarima", "growth"]
+    # The version keeps the backtest it learned from; the forecast says what to expect.
+    info = versions[1]["info"]
+    assert set(info["backtest"]["mape_pct_by_m"]["auto"]) == {"6", "7", "8"}
+    assert after.json()["expected_error"]["m"] == 6
+    assert 0 < after.json()["expected_error"]["mape_pct"] < 10
 
 
 def test_csv_body_is_accepted(client):

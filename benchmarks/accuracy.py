@@ -1,0 +1,109 @@
+"""The full yardstick on the bundled series, with the issue's goals checked and printed.
+
+Backtests auto (learned, no look-ahead), every member, Prophet as a member and with its
+default settings, the seasonal naive model and the three naive baselines on every
+(year, m) from 2010 to 2025; statsforecast's AutoETS too when it is importable (point
+forecasts of the remaining months, summed). Prints the table, the goals with their
+figures, the run time, and writes a plot.
+
+    .venv/bin/python benchmarks/accuracy.py [--plot backtest.png] [--jobs 2] [--no-cache]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models.accuracy import yardstick
+from models.backtest import Origin, origins, print_progress
+from models.registry import AUTO_MEMBERS
+from models.scoring import Case, score_table
+from models.series import load_bundled
+from service.accuracy_cli import plot, table
+
+NAIVE = ("run_rate", "ytd_growth", "seasonal_naive")
+
+
+def autoets_cases(series, at: list[Origin]) -> list[Case]:
+    from statsforecast.models import AutoETS
+
+    out = []
+    for o in at:
+        cut = series.through(o.cutoff)
+        ytd = cut.year_to_date(o.year)[1]
+        f = AutoETS(season_length=12).forecast(y=cut.values, h=12 - o.m)["mean"]
+        total = ytd + float(np.sum(f))
+        out.append(
+            Case("sf_autoets", o.year, o.m, series.year_to_date(o.year)[1], ytd, total, total)
+        )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plot", type=Path, default=Path("benchmarks/backtest.png"))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-cache", action="store_true", help="time a cold run")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/exportcast/backtest"))
+    args = parser.parse_args()
+    series = load_bundled()
+    cache = Path(tempfile.mkdtemp()) if args.no_cache else args.cache_dir / series.id
+    started = time.perf_counter()
+    report = yardstick(
+        series,
+        AUTO_MEMBERS,
+        ["prophet", "snaive", "prophet_default"],
+        from_year=2010,
+        jobs=args.jobs,
+        cache_dir=cache,
+        progress=print_progress,
+    )
+    try:
+        import statsforecast  # noqa: F401
+
+        report.cases.extend(autoets_cases(series, origins(series, 2010)))
+        report.scores = score_table(report.cases)
+    except ImportError:
+        print("statsforecast not importable: AutoETS left out", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    if args.no_cache:
+        shutil.rmtree(cache, ignore_errors=True)
+    print(table(report))
+    print(f"\nwhole benchmark: {elapsed:.0f}s ({'cold' if args.no_cache else 'cache allowed'})")
+
+    print("\nGoals")
+    members = list(AUTO_MEMBERS)
+    ok_all = True
+    print(f"{'m':>3}{'auto':>7}{'0.6xnaive':>10}{'best member':>13}   verdict")
+    for m in range(12):
+        auto = report.mape("auto", m)
+        naive = min(report.mape(b, m) for b in NAIVE)
+        best_name = min(members, key=lambda n: report.mape(n, m))
+        best = report.mape(best_name, m)
+        good = auto <= 0.6 * naive and auto < best
+        ok_all &= good
+        print(
+            f"{m:>3}{auto:7.2f}{0.6 * naive:10.2f}{best:8.2f} {best_name:<6}  "
+            f"{'met' if good else 'missed'} (x{auto / naive:.2f} naive)"
+        )
+    total = next(s for s in report.scores if s.model == "auto" and s.months == "all")
+    c80, c95 = total.coverage[80.0], total.coverage[95.0]
+    print(f"coverage 80%: {c80:.0%} (goal 75-85%), 95%: {c95:.0%} (goal 92-98%)")
+    for grp in ("0-2", "3-5", "6-8", "9-11"):
+        s = next(x for x in report.scores if x.model == "auto" and x.months == grp)
+        print(f"  m {grp}: {s.coverage[80.0]:.0%} / {s.coverage[95.0]:.0%} (floor 70% / 88%)")
+    print(f"run time {elapsed:.0f}s (goal under 600s on 2 cores)")
+    if args.plot:
+        plot(report, args.plot)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

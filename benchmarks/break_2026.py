@@ -1,0 +1,63 @@
+"""How the 2026 projection moved as Jan..May 2026 were published: auto, its members, the
+naive baselines, beside the official outlooks. Shows whether auto adapts to the chip boom
+at least as fast as its most adaptive member.
+
+    .venv/bin/python benchmarks/break_2026.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from models import totals
+from models.baselines import run_rate, ytd_growth
+from models.core import simulate
+from models.ensemble import Learning
+from models.registry import AUTO_MEMBERS
+from models.series import load_bundled, parse_month
+
+OUTLOOKS = {"KIET": 697_100, "KITA": 711_000, "government target": 740_000}
+
+
+def main() -> int:
+    series = load_bundled()
+    learning = Learning(cache_dir=Path(".cache/exportcast") / series.id)
+    names = ["auto", *AUTO_MEMBERS, "prophet"]
+    print("2026 year-end median ($B) with data through:")
+    print(
+        f"{'':22}"
+        + "".join(f"{m:>10}" for m in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05"))
+    )
+    rows: dict[str, list[str]] = {}
+    for month in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05"):
+        cut = series.through(parse_month(month))
+        for name in names:
+            sim = simulate(cut, name, years=1, n_paths=2000, learning=learning)
+            (year,) = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, 1)
+            lo, hi = np.percentile(year.totals, [10, 90])
+            label = name
+            if name == "auto":
+                flag = " (break)" if sim.info.get("break_detected") else ""
+                weights = sim.info.get("weights", {})
+                rows.setdefault("auto weights", []).append(
+                    "/".join(f"{weights.get(m, 0):.2f}" for m in AUTO_MEMBERS) + flag
+                )
+                rows.setdefault("auto 80% interval", []).append(f"{lo / 1e3:.0f}-{hi / 1e3:.0f}")
+            rows.setdefault(label, []).append(f"{np.median(year.totals) / 1e3:.1f}")
+        rows.setdefault("run_rate", []).append(f"{run_rate(cut) / 1e3:.1f}")
+        rows.setdefault("ytd_growth", []).append(f"{ytd_growth(cut) / 1e3:.1f}")
+    for name, cells in rows.items():
+        print(f"{name:22}" + "".join(f"{c:>10}" for c in cells))
+    print(
+        "\nofficial outlooks for 2026: "
+        + ", ".join(f"{k} ${v / 1e3:.1f}B" for k, v in OUTLOOKS.items())
+    )
+    print(f"weights are {'/'.join(AUTO_MEMBERS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
