@@ -6,15 +6,7 @@ import warnings
 
 import numpy as np
 
-from models.base import (
-    FittedModel,
-    LogPaths,
-    Model,
-    ModelError,
-    min_length,
-    rng_for,
-    standardised_tail,
-)
+from models.base import LogScaleFit, Model, ModelError, min_length
 from models.series import MonthlySeries
 
 # All share d = 1 and D = 1, so their likelihoods are comparable.
@@ -22,22 +14,9 @@ ORDERS: tuple[tuple[int, int, int], ...] = ((0, 1, 1), (1, 1, 1), (2, 1, 0))
 SEASONAL: tuple[int, int, int, int] = (0, 1, 1, 12)
 
 
-class FittedSARIMA(FittedModel):
+class FittedSARIMA(LogScaleFit):
     name = "sarima"
-
-    def __init__(self, results, description: str):
-        self._results = results
-        self.description = description
-
-    def recent_errors(self, k: int = 3) -> np.ndarray:
-        return standardised_tail(np.asarray(self._results.resid), k)
-
-    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
-        sims = self._results.simulate(
-            nsimulations=horizon, repetitions=n_paths, anchor="end", rng=rng_for(seed, 2)
-        )
-        log_paths = np.asarray(sims, dtype=float).reshape(horizon, n_paths).T
-        return LogPaths.to_levels(log_paths)
+    salt = 2
 
 
 class SARIMA(Model):

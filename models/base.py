@@ -7,7 +7,6 @@ good at one thing: simulating plausible futures of the monthly series.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,17 +57,34 @@ class Model(ABC):
     def fit(self, series: MonthlySeries) -> FittedModel: ...
 
 
-@dataclass(frozen=True)
-class LogPaths:
-    """Helpers for models that work on log values: positivity comes free with exp."""
+def to_levels(log_paths: np.ndarray) -> np.ndarray:
+    """Paths on log values back to levels: positivity comes free with exp."""
+    with np.errstate(over="ignore"):
+        paths = np.exp(log_paths)
+    if not np.all(np.isfinite(paths)):
+        raise ModelError("simulated paths overflowed")
+    return paths
 
-    @staticmethod
-    def to_levels(log_paths: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            paths = np.exp(log_paths)
-        if not np.all(np.isfinite(paths)):
-            raise ModelError("simulated paths overflowed")
-        return paths
+
+class LogScaleFit(FittedModel):
+    """A statsmodels fit on log values (ETS, SARIMA): paths from its `simulate`, recent
+    errors from its one-step residuals. Subclasses name the model and a seed salt, so two
+    models given the same seed still draw different shocks."""
+
+    salt: int = 0
+
+    def __init__(self, results, description: str):
+        self._results = results
+        self.description = description
+
+    def recent_errors(self, k: int = 3) -> np.ndarray:
+        return standardised_tail(np.asarray(self._results.resid), k)
+
+    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
+        sims = self._results.simulate(
+            nsimulations=horizon, repetitions=n_paths, anchor="end", rng=rng_for(seed, self.salt)
+        )
+        return to_levels(np.asarray(sims, dtype=float).reshape(horizon, n_paths).T)
 
 
 def standardised_tail(residuals: np.ndarray, k: int, burn_in: int = 13) -> np.ndarray:

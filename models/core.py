@@ -66,10 +66,6 @@ class Simulation:
             info={},
         )
 
-    def max_years(self) -> int:
-        """How many calendar years these paths can answer for."""
-        return len(totals.year_totals(self.paths[:1], self.first_month, self.actual_to_date))
-
 
 def simulate(
     series: MonthlySeries,

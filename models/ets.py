@@ -10,37 +10,16 @@ import warnings
 
 import numpy as np
 
-from models.base import (
-    FittedModel,
-    LogPaths,
-    Model,
-    ModelError,
-    min_length,
-    rng_for,
-    standardised_tail,
-)
+from models.base import LogScaleFit, Model, ModelError, min_length
 from models.series import MonthlySeries
 
 # (trend, damped): no trend, additive trend, damped additive trend.
 CANDIDATES: tuple[tuple[str | None, bool], ...] = ((None, False), ("add", False), ("add", True))
 
 
-class FittedETS(FittedModel):
+class FittedETS(LogScaleFit):
     name = "ets"
-
-    def __init__(self, results, description: str):
-        self._results = results
-        self.description = description
-
-    def recent_errors(self, k: int = 3) -> np.ndarray:
-        return standardised_tail(np.asarray(self._results.resid), k)
-
-    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
-        sims = self._results.simulate(
-            nsimulations=horizon, repetitions=n_paths, anchor="end", rng=rng_for(seed, 1)
-        )
-        log_paths = np.asarray(sims, dtype=float).reshape(horizon, n_paths).T
-        return LogPaths.to_levels(log_paths)
+    salt = 1
 
 
 class ETS(Model):

@@ -14,33 +14,13 @@ import warnings
 
 import numpy as np
 
-from models.base import (
-    FittedModel,
-    LogPaths,
-    Model,
-    ModelError,
-    min_length,
-    rng_for,
-    standardised_tail,
-)
+from models.base import LogScaleFit, Model, ModelError, min_length
 from models.series import MonthlySeries
 
 
-class FittedGrowth(FittedModel):
+class FittedGrowth(LogScaleFit):
     name = "growth"
-    description = "mean-reverting year-on-year growth, SARIMA(1,0,1)(0,1,0)[12] on log values"
-
-    def __init__(self, results):
-        self._results = results
-
-    def recent_errors(self, k: int = 3) -> np.ndarray:
-        return standardised_tail(np.asarray(self._results.resid), k)
-
-    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
-        sims = self._results.simulate(
-            nsimulations=horizon, repetitions=n_paths, anchor="end", rng=rng_for(seed, 4)
-        )
-        return LogPaths.to_levels(np.asarray(sims, dtype=float).reshape(horizon, n_paths).T)
+    salt = 4
 
 
 class Growth(Model):
@@ -61,4 +41,6 @@ class Growth(Model):
                 ).fit(disp=False)
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise ModelError(f"growth model failed to fit: {exc}") from exc
-        return FittedGrowth(results)
+        return FittedGrowth(
+            results, "mean-reverting year-on-year growth, SARIMA(1,0,1)(0,1,0)[12] on log values"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import FittedModel, LogPaths, Model, min_length, rng_for, standardised_tail
+from models.base import FittedModel, Model, min_length, rng_for, standardised_tail, to_levels
 from models.series import MonthlySeries
 
 
@@ -28,7 +28,7 @@ class FittedSeasonalNaive(FittedModel):
         log_paths[:, :12] = self._last_year
         for h in range(horizon):
             log_paths[:, h + 12] = log_paths[:, h] + self._drift + shocks[:, h]
-        return LogPaths.to_levels(log_paths[:, 12:])
+        return to_levels(log_paths[:, 12:])
 
 
 class SeasonalNaive(Model):

@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from models.base import FittedModel, LogPaths, Model, ModelError, min_length, standardised_tail
+from models.base import FittedModel, Model, ModelError, min_length, standardised_tail, to_levels
 from models.series import MonthlySeries, format_month
 
 
@@ -64,7 +64,7 @@ class FittedProphet(FittedModel):
         if not self._log_scale:
             # Prophet on raw values can dip below zero; a floor keeps totals meaningful.
             return np.maximum(samples, 1e-9)
-        return LogPaths.to_levels(samples)
+        return to_levels(samples)
 
 
 class ProphetModel(Model):

@@ -107,7 +107,6 @@ class ActiveForecasts:
     def sync(self) -> list[str]:
         """Load versions activated since the last call (by any process); return their series."""
         changed = []
-        records = {s.id: s for s in self.store.list_series()}
         for series_id, version in self.store.active_versions().items():
             current = self._active.get(series_id)
             if version is None:
@@ -115,7 +114,8 @@ class ActiveForecasts:
             if current is not None and current.version == version:
                 continue
             try:
-                self._active[series_id] = self.load(series_id, version, records[series_id].targets)
+                targets = self.store.get_series(series_id).targets
+                self._active[series_id] = self.load(series_id, version, targets)
             except Exception:
                 log.exception("could not load %s version %s", series_id, version)
                 continue

@@ -82,3 +82,32 @@ def test_console_script_runs_as_a_process(tmp_path, kr):
     out = json.loads(done.stdout)
     assert out["series"] == "mine" and out["years"][0]["year"] == 2026
     assert "700000" in out["years"][0]["prob_at_least"]
+
+
+def test_backtest_command_prints_a_table_json_and_a_plot(tmp_path, capsys):
+    png = tmp_path / "bt.png"
+    args = [
+        "backtest",
+        "--from-year",
+        "2025",
+        "--models",
+        "snaive",
+        "--members",
+        "ets,growth",
+        "--paths",
+        "200",
+        "--jobs",
+        "1",
+        "--plot",
+        str(png),
+    ]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "MAPE of the year-end total" in text
+    for name in ("auto", "ets", "growth", "snaive", "run_rate", "ytd_growth", "seasonal_naive"):
+        assert f"\n{name} " in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([*args[:-2], "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    row = next(s for s in out["scores"] if s["model"] == "auto" and s["m"] == "all")
+    assert row["n"] == 12 and row["coverage"]["80"] is not None

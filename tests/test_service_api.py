@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from models.series import load_bundled
 from service.app import create_app
+from tests.postgres_server import PostgresServer, server_binaries
 from tests.service_helpers import AUTH, crash, explode, settings_for, wait_job, wait_ready
 
 
@@ -453,3 +454,20 @@ def test_openapi_documents_the_contract(client):
     body = paths["/v1/series/{series_id}/observations"]["post"]["requestBody"]["content"]
     assert {"application/json", "text/csv"} <= set(body)
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.skipif(server_binaries() is None, reason="no PostgreSQL server binaries here")
+def test_the_service_on_postgresql(tmp_path):
+    server = PostgresServer()
+    server.start()
+    try:
+        url = server.new_database("exportcast")
+        with TestClient(create_app(settings_for(tmp_path, database_url=url))) as client:
+            wait_ready(client)
+            job = post(client, [{"month": "2026-06", "value": 80500.0}]).json()["job"]
+            assert wait_job(client, job["id"])["status"] == "succeeded"
+            body = forecast(client).json()
+            assert body["data_through"] == "2026-06" and body["model_version"] == 2
+        assert not (tmp_path / "exportcast.db").exists()  # nothing went to SQLite
+    finally:
+        server.stop()

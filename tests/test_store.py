@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,11 +12,38 @@ import pytest
 from models.series import Observation, SeriesError, parse_month
 from service.store import Conflict, NotFound, VersionRecord, open_store
 from service.store.base import stamp, utc_now
+from tests.postgres_server import PostgresServer, server_binaries
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                server_binaries() is None, reason="no PostgreSQL server binaries on this machine"
+            ),
+        ),
+    ]
+)
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    server = request.getfixturevalue("postgres")
+    return server.new_database(f"t{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(store_url):
+    s = open_store(store_url)
     s.create_series("a", "A", "u", [10.0])
     yield s
     s.close()
@@ -117,8 +145,8 @@ def test_versions_activate_atomically(store):
     assert [v.version for v in store.versions("a")] == [1, 2]
 
 
-def test_bootstrap_happens_once(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+def test_bootstrap_happens_once(store_url):
+    s = open_store(store_url)
     batch = [obs("2020-01", 1), obs("2020-02", 2)]
     assert s.bootstrap("k", "K", "u", [1.0], batch) is True
     assert s.bootstrap("k", "K", "u", [1.0], batch) is False

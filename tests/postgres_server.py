@@ -1,0 +1,111 @@
+"""A throwaway PostgreSQL server for the store tests: initdb in a temporary folder, listening
+on a free port of 127.0.0.1, run as the `postgres` user when the tests run as root."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def server_binaries() -> Path | None:
+    for pattern in ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin"):
+        for folder in sorted(glob.glob(pattern), reverse=True):
+            if Path(folder, "initdb").exists() and Path(folder, "postgres").exists():
+                return Path(folder)
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *args]
+    return args
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.bin = server_binaries()
+        assert self.bin is not None, "PostgreSQL server binaries not found"
+        # Not under pytest's folders: those are private to root, and the server runs as
+        # the postgres user, who must be able to reach its data folder.
+        self.root = Path(tempfile.mkdtemp(prefix="exportcast-pg-"))
+        self.data = self.root / "pgdata"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            os.chmod(self.root, 0o700)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        self.process = subprocess.Popen(
+            _as_server_user(
+                [
+                    str(self.bin / "postgres"),
+                    "-D",
+                    str(self.data),
+                    "-p",
+                    str(self.port),
+                    "-h",
+                    "127.0.0.1",
+                    "-k",
+                    str(self.root),
+                    "-c",
+                    "fsync=off",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import psycopg
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(self.url("postgres")).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        shutil.rmtree(self.root, ignore_errors=True)
