@@ -80,7 +80,7 @@ def run_forecast(args: argparse.Namespace) -> int:
         targets,
         n_paths=args.paths,
         seed=args.seed,
-        learning=Learning(cache_dir=cache_root(args.cache_dir) / series.id),
+        learning=Learning(cache_dir=cache_root(args.cache_dir) / series.id, jobs=2),
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

@@ -25,6 +25,59 @@ from service.store.base import (
     utc_now,
 )
 
+# The tables, with the few types that differ between dialects left as {placeholders}.
+SCHEMA_TEMPLATE = (
+    """CREATE TABLE IF NOT EXISTS series (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        targets TEXT NOT NULL DEFAULT '[]',
+        active_version INTEGER,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS observations (
+        series_id TEXT NOT NULL REFERENCES series(id),
+        month INTEGER NOT NULL,
+        value {real} NOT NULL,
+        recorded_at TEXT NOT NULL,
+        superseded_at TEXT
+    )""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS observations_current
+        ON observations (series_id, month) WHERE superseded_at IS NULL""",
+    """CREATE INDEX IF NOT EXISTS observations_vintages ON observations (series_id, month)""",
+    """CREATE TABLE IF NOT EXISTS jobs (
+        id {identity},
+        series_id TEXT NOT NULL REFERENCES series(id),
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        model_version INTEGER,
+        error TEXT,
+        heartbeat_at TEXT,
+        worker TEXT
+    )""",
+    """CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, series_id)""",
+    """CREATE TABLE IF NOT EXISTS model_versions (
+        series_id TEXT NOT NULL REFERENCES series(id),
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        data_through INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        members TEXT NOT NULL,
+        description TEXT NOT NULL,
+        fit_seconds {real} NOT NULL,
+        info TEXT NOT NULL,
+        artifact {blob} NOT NULL,
+        PRIMARY KEY (series_id, version)
+    )""",
+)
+
+
+def schema(real: str, blob: str, identity: str) -> tuple[str, ...]:
+    return tuple(t.format(real=real, blob=blob, identity=identity) for t in SCHEMA_TEMPLATE)
+
+
 _JOB_COLUMNS = "id, series_id, status, created_at, started_at, finished_at, model_version, error"
 _VERSION_COLUMNS = (
     "series_id, version, created_at, data_through, model, members, description, fit_seconds, info"

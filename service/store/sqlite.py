@@ -7,54 +7,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from service.store.sql import SqlStore
+from service.store.sql import SqlStore, schema
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS series (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        unit TEXT NOT NULL,
-        targets TEXT NOT NULL DEFAULT '[]',
-        active_version INTEGER,
-        created_at TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS observations (
-        series_id TEXT NOT NULL REFERENCES series(id),
-        month INTEGER NOT NULL,
-        value REAL NOT NULL,
-        recorded_at TEXT NOT NULL,
-        superseded_at TEXT
-    )""",
-    """CREATE UNIQUE INDEX IF NOT EXISTS observations_current
-        ON observations (series_id, month) WHERE superseded_at IS NULL""",
-    """CREATE INDEX IF NOT EXISTS observations_vintages ON observations (series_id, month)""",
-    """CREATE TABLE IF NOT EXISTS jobs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        series_id TEXT NOT NULL REFERENCES series(id),
-        status TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        started_at TEXT,
-        finished_at TEXT,
-        model_version INTEGER,
-        error TEXT,
-        heartbeat_at TEXT,
-        worker TEXT
-    )""",
-    """CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, series_id)""",
-    """CREATE TABLE IF NOT EXISTS model_versions (
-        series_id TEXT NOT NULL REFERENCES series(id),
-        version INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        data_through INTEGER NOT NULL,
-        model TEXT NOT NULL,
-        members TEXT NOT NULL,
-        description TEXT NOT NULL,
-        fit_seconds REAL NOT NULL,
-        info TEXT NOT NULL,
-        artifact BLOB NOT NULL,
-        PRIMARY KEY (series_id, version)
-    )""",
-)
+SCHEMA = schema(real="REAL", blob="BLOB", identity="INTEGER PRIMARY KEY AUTOINCREMENT")
 
 
 class SQLiteStore(SqlStore):
