@@ -148,7 +148,10 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 def etag_for(active: Active, query: Query) -> str:
-    digest = hashlib.sha256(f"{active.series_id}\n{active.version}\n{query.key()}".encode())
+    # The version's creation time too: a store rebuilt from scratch numbers its versions
+    # from 1 again, and a client's old ETag must not match a different forecast.
+    ident = f"{active.series_id}\n{active.version}\n{active.created_at}\n{query.key()}"
+    digest = hashlib.sha256(ident.encode())
     return f'"v{active.version}-{digest.hexdigest()[:20]}"'
 
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.series import load_bundled
+from service.active import Active, Query, etag_for
 from service.app import create_app
 from tests.postgres_server import PostgresServer, server_binaries
 from tests.service_helpers import AUTH, crash, explode, settings_for, wait_job, wait_ready
@@ -217,6 +218,15 @@ def test_etag_and_conditional_get(client):
     assert forecast(client, levels="95,80").headers["etag"] == etag
     stale = client.get("/v1/series/kr-exports/forecast", headers={"If-None-Match": '"v0-old"'})
     assert stale.status_code == 200
+
+
+def test_etag_names_the_version_not_just_its_number():
+    query = Query("annual")
+    a = Active("kr-exports", 2, None, "2026-06-15T09:00:00.000000Z", ())  # type: ignore[arg-type]
+    b = Active("kr-exports", 2, None, "2026-07-15T09:00:00.000000Z", ())  # type: ignore[arg-type]
+    assert etag_for(a, query) != etag_for(b, query)
+    assert etag_for(a, query) == etag_for(a, Query("annual"))
+    assert etag_for(a, query) != etag_for(a, Query("annual", years=3))
 
 
 def test_defaults_spelled_out_match_the_polled_bytes(client):
