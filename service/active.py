@@ -68,7 +68,7 @@ class Active:
     def default_queries(self) -> list[Query]:
         return [Query("annual", targets=self.targets), Query("monthly")]
 
-    def year_one(self) -> Forecast:
+    def default_forecast(self) -> Forecast:
         assert self.summary is not None
         return self.summary
 
@@ -78,6 +78,9 @@ class ActiveForecasts:
         self.store = store
         self.cache_size = cache_size
         self._active: dict[str, Active] = {}
+        # The poll, a finished job and an activate call may sync at once; one at a time, so
+        # an older read of the store can never overwrite a newer version.
+        self._sync_lock = threading.Lock()
 
     # -- reading ------------------------------------------------------------------------
     def get(self, series_id: str) -> Active | None:
@@ -106,6 +109,10 @@ class ActiveForecasts:
     # -- keeping up with the store ------------------------------------------------------
     def sync(self) -> list[str]:
         """Load versions activated since the last call (by any process); return their series."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> list[str]:
         changed = []
         for series_id, version in self.store.active_versions().items():
             current = self._active.get(series_id)

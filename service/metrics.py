@@ -89,7 +89,7 @@ def render(requests: RequestCounts | None, active: ActiveForecasts, jobs: dict[s
     }
     for a in active.all():
         out.append(f"exportcast_model_version{_labels(series=a.series_id)} {a.version}")
-        forecast = a.year_one()
+        forecast = a.default_forecast()
         for y in forecast.years:
             base = {"series": a.series_id, "year": y.year}
             family_rows["exportcast_forecast_median"].append(
