@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,8 +154,13 @@ def run(
     jobs: int = 1,
     cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Results:
-    """Fit every model at every origin (cached fits are read back, not refitted)."""
+    """Fit every model at every origin (cached fits are read back, not refitted).
+
+    Fits run on `jobs` local processes, or on any `concurrent.futures.Executor` given (a Dask
+    cluster's `client.get_executor()`, say): each fit is a pure function of its inputs.
+    """
     cache = Cache(cache_dir)
     results: Results = {}
     todo: list[tuple] = []
@@ -186,7 +191,10 @@ def run(
         if progress:
             progress(done, len(todo))
 
-    if jobs <= 1 or len(todo) < 4:
+    if executor is not None:
+        for model, origin, fitted in executor.map(_task, todo):
+            record(model, origin, fitted)
+    elif jobs <= 1 or len(todo) < 4:
         for task in todo:
             record(*_task(task))
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -49,12 +51,15 @@ def test_cached_fits_are_read_back_not_refitted(kr, tmp_path):
     assert len(sorted(tmp_path.rglob("*.npz"))) == 4
 
 
-def test_parallel_and_serial_runs_agree(kr, tmp_path):
+def test_parallel_serial_and_any_executor_agree(kr, tmp_path):
     at = [Origin(2021, m) for m in range(4)]
     serial = backtest.run(kr, ["growth"], at, n_paths=100, jobs=1)
     parallel = backtest.run(kr, ["growth"], at, n_paths=100, jobs=2)
+    with ThreadPoolExecutor(2) as pool:  # stands in for a distributed executor
+        elsewhere = backtest.run(kr, ["growth"], at, n_paths=100, executor=pool)
     for key in serial:
         np.testing.assert_allclose(serial[key].totals, parallel[key].totals)
+        np.testing.assert_allclose(serial[key].totals, elsewhere[key].totals)
 
 
 def test_yardstick_on_real_data(kr):
