@@ -44,10 +44,6 @@ class AutoState:
         }
 
 
-def group(m: int) -> int:
-    return learning.m_group(m)
-
-
 def year_to_date_at(series: MonthlySeries, origin: Origin) -> float:
     return series.through(origin.cutoff).year_to_date(origin.year)[1]
 
@@ -80,10 +76,10 @@ def state_at(
     recent_errors: Mapping[str, np.ndarray | None],
 ) -> AutoState:
     """`auto`'s weights and calibration at `origin`, from cases of years before it."""
-    g = group(origin.m)
+    g = learning.m_group(origin.m)
 
     def before(cases: Sequence[Case]) -> list[Case]:
-        return [c for c in cases if c.year < origin.year and group(c.m) == g]
+        return [c for c in cases if c.year < origin.year and learning.m_group(c.m) == g]
 
     prior = learning.skill_weights({name: before(cs) for name, cs in member_cases.items()})
     errors = {k: (v if v is not None else np.array([])) for k, v in recent_errors.items()}

@@ -115,34 +115,29 @@ class Ensemble(Model):
     def __init__(
         self,
         members: Sequence[Model],
-        weights: Sequence[float] | None = None,
         learning: Learning | None = None,
     ):
         if not members:
             raise ValueError("an ensemble needs members")
         self.members = list(members)
-        self.weights = list(weights) if weights is not None else [1.0] * len(members)
         self.learning = learning
 
     def fit(self, series: MonthlySeries) -> FittedEnsemble:
         fitted: list[FittedModel] = []
-        weights: list[float] = []
         skipped: dict[str, str] = {}
-        for model, weight in zip(self.members, self.weights, strict=True):
+        for model in self.members:
             try:
                 fitted.append(model.fit(series))
-                weights.append(weight)
             except ModelError as exc:
                 skipped[model.name] = str(exc)
         if not fitted:
             reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
             raise ModelError(f"no ensemble member could be fitted ({reasons})")
         months_left = 12 - (series.end + 1) % 12
-        if self.learning is None:
-            return FittedEnsemble(fitted, weights, skipped, months_left=months_left)
-        learned = learn_now(series, fitted, self.learning)
+        equal = [1.0] * len(fitted)
+        learned = None if self.learning is None else learn_now(series, fitted, self.learning)
         if learned is None:
-            return FittedEnsemble(fitted, weights, skipped, months_left=months_left)
+            return FittedEnsemble(fitted, equal, skipped, months_left=months_left)
         state, summary = learned
         return FittedEnsemble(
             fitted,

@@ -62,7 +62,8 @@ class Active:
     targets: tuple[float, ...]
     summary: Forecast | None = None  # the default annual forecast, also read by /metrics
     responses: OrderedDict[str, Body] = field(default_factory=OrderedDict)
-    defaults: dict[str, Body] = field(default_factory=dict)
+    defaults: dict[str, Body] = field(default_factory=dict)  # by query key
+    polled: dict[str, Body] = field(default_factory=dict)  # "annual"/"monthly": no-query URLs
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def default_queries(self) -> list[Query]:
@@ -135,8 +136,10 @@ class ActiveForecasts:
         active = Active(series_id, version, sim, meta.created_at, tuple(targets))
         annual, monthly = active.default_queries()
         active.summary = summarise(sim, annual.years, annual.levels, annual.targets)
-        active.defaults[annual.key()] = render(active, annual, active.summary)
-        active.defaults[monthly.key()] = render(active, monthly)
+        for query, summary in ((annual, active.summary), (monthly, None)):
+            body = render(active, query, summary)
+            active.defaults[query.key()] = body
+            active.polled[query.kind] = body
         return active
 
     async def follow(self, interval: float) -> None:

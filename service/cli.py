@@ -127,6 +127,7 @@ def _add_ingest(sub: argparse._SubParsersAction) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from models.series import format_month
     from service.ingest import ingest_rows, rows_from_csv
     from service.settings import get_settings
     from service.store import NotFound, open_store
@@ -144,8 +145,6 @@ def run_ingest(args: argparse.Namespace) -> int:
         return 2
     finally:
         store.close()
-    from models.series import format_month
-
     print(
         json.dumps(
             {

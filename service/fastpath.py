@@ -52,8 +52,7 @@ class DefaultForecastReads:
         settings = self.state.settings
         if settings.read_requires_token and not self._authorised(scope, settings):
             return None
-        annual, monthly = active.default_queries()
-        return active.defaults.get((monthly if match["monthly"] else annual).key())
+        return active.polled.get("monthly" if match["monthly"] else "annual")
 
     @staticmethod
     def _authorised(scope: dict, settings: Any) -> bool:

@@ -33,16 +33,14 @@ def forecast_table(f: Forecast) -> str:
         for t in targets:
             row += f" {y.prob_at_least[t]:>11.1%}"
         lines.append(row)
-    expected = f.extras.get("expected_error")
-    if expected and expected.get("n"):
+    expected = f.extras.get("expected_error") or {}
+    if expected.get("n") and expected.get("coverage", {}).get("80") is not None:
         lines.append("")
         lines.append(
             f"backtest of auto with {expected['m']} months known ({expected['n']} years, "
             f"{expected['years'][0]}-{expected['years'][1]}): year-end error "
             f"{expected['mape_pct']:.1f}% on average; 80% intervals covered "
             f"{expected['coverage']['80']:.0%}"
-            if "80" in expected.get("coverage", {})
-            else ""
         )
     for t in f.targets:
         first = t.first_year_p50 if t.first_year_p50 is not None else "not within the horizon"

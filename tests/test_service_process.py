@@ -128,31 +128,27 @@ def test_every_worker_serves_a_new_activation_within_a_second(data_dir):
         assert seen == {1}
 
 
-def test_cli_ingest_queues_a_retrain_that_the_service_runs(data_dir, tmp_path):
-    batch = tmp_path / "june.csv"
-    batch.write_text("month,value\n2026-06,80500\n")
-    env = {**os.environ, "EXPORTCAST_DATA_DIR": str(data_dir)}
-    done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "ingest", str(batch), "--series", "kr-exports"],
+def ingest(data_dir: Path, csv: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "ingest", str(csv), "--series", "kr-exports"],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "EXPORTCAST_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_cli_ingest_queues_a_retrain_that_the_service_runs(data_dir, tmp_path):
+    batch = tmp_path / "june.csv"
+    batch.write_text("month,value\n2026-06,80500\n")
+    done = ingest(data_dir, batch)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["new_months"] == ["2026-06"] and out["job"] is not None
     bad = tmp_path / "bad.csv"
     bad.write_text("month,value\n2026-07,-1\n2026-08,x\n")
-    refused = subprocess.run(
-        [sys.executable, "-m", "service.cli", "ingest", str(bad), "--series", "kr-exports"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = ingest(data_dir, bad)
     assert refused.returncode == 2
     assert "line 2" in refused.stderr and "line 3" in refused.stderr
     with serving(data_dir) as client:
