@@ -20,12 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from models.accuracy import yardstick
-from models.backtest import Origin, origins, print_progress
-from models.registry import AUTO_MEMBERS
-from models.scoring import Case, score_table
-from models.series import load_bundled
-from service.accuracy_cli import plot, table
+from exportcast.models.datasets import load_bundled
+from exportcast.models.evaluation.origins import Origin, origins
+from exportcast.models.evaluation.scoring import Case, score_table
+from exportcast.models.evaluation.yardstick import yardstick
+from exportcast.models.registry import AUTO_MEMBERS, get_model
+from exportcast.service.cli.backtest import plot, table
+from exportcast.service.cli.progress import progress_bar
+from exportcast.service.config import get_settings
 
 NAIVE = ("run_rate", "ytd_growth", "seasonal_naive")
 
@@ -50,7 +52,7 @@ def main() -> int:
     parser.add_argument("--plot", type=Path, default=Path("benchmarks/backtest.png"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-cache", action="store_true", help="time a cold run")
-    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/exportcast/backtest"))
+    parser.add_argument("--cache-dir", type=Path, default=get_settings().fit_cache() / "backtest")
     args = parser.parse_args()
     series = load_bundled()
     cache = Path(tempfile.mkdtemp()) if args.no_cache else args.cache_dir / series.id
@@ -58,11 +60,12 @@ def main() -> int:
     report = yardstick(
         series,
         AUTO_MEMBERS,
+        get_model,
         ["prophet", "snaive", "prophet_default"],
         from_year=2010,
         jobs=args.jobs,
         cache_dir=cache,
-        progress=print_progress,
+        progress=progress_bar("fitting"),
     )
     try:
         import statsforecast  # noqa: F401

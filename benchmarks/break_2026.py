@@ -8,23 +8,24 @@ at least as fast as its most adaptive member.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from models import totals
-from models.baselines import run_rate, ytd_growth
-from models.core import simulate
-from models.ensemble import Learning
-from models.registry import AUTO_MEMBERS
-from models.series import load_bundled, parse_month
+from exportcast.models import totals
+from exportcast.models.core import simulate
+from exportcast.models.datasets import load_bundled
+from exportcast.models.evaluation.auto import Learning
+from exportcast.models.evaluation.baselines import run_rate, ytd_growth
+from exportcast.models.registry import AUTO_MEMBERS
+from exportcast.models.series import parse_month
+from exportcast.service.config import get_settings
 
 OUTLOOKS = {"KIET": 697_100, "KITA": 711_000, "government target": 740_000}
 
 
 def main() -> int:
     series = load_bundled()
-    learning = Learning(cache_dir=Path(".cache/exportcast") / series.id)
+    learning = Learning(cache_dir=get_settings().fit_cache() / series.id)
     names = ["auto", *AUTO_MEMBERS, "prophet"]
     print("2026 year-end median ($B) with data through:")
     print(
@@ -40,8 +41,8 @@ def main() -> int:
             lo, hi = np.percentile(year.totals, [10, 90])
             label = name
             if name == "auto":
-                flag = " (break)" if sim.info.get("break_detected") else ""
-                weights = sim.info.get("weights", {})
+                flag = " (break)" if sim.learned.get("break_detected") else ""
+                weights = sim.learned.get("weights", {})
                 rows.setdefault("auto weights", []).append(
                     "/".join(f"{weights.get(m, 0):.2f}" for m in AUTO_MEMBERS) + flag
                 )

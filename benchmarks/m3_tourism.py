@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
 import numpy as np
+
+from exportcast.models.parallel import process_pool, single_threaded_blas
 
 MODELS = ("snaive", "ets", "sarima", "growth", "auto")
 REFERENCES = ("sf_autoets", "sf_autotheta")
@@ -46,8 +45,8 @@ def seasonal_naive(x: np.ndarray, h: int) -> np.ndarray:
 
 
 def ours(model: str, x: np.ndarray, h: int) -> np.ndarray:
-    from models.registry import get_model
-    from models.series import MonthlySeries
+    from exportcast.models.registry import get_model
+    from exportcast.models.series import MonthlySeries
 
     shift = 0.0 if x.min() > 0 else 1.0 - x.min()  # log models need positive values
     series = MonthlySeries("bench", "u", 2000 * 12, x + shift)
@@ -95,8 +94,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N series of each")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    single_threaded_blas()  # in this process too: statsforecast's references run here
     try:
         import statsforecast  # noqa: F401
 
@@ -111,7 +109,7 @@ def main() -> int:
         started = time.perf_counter()
         results: dict[str, list[dict]] = {m: [] for m in models}
         seconds: dict[str, float] = dict.fromkeys(models, 0.0)
-        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+        with process_pool(args.jobs) as pool:
             for i, (model, _sn, result, sec) in enumerate(pool.map(one, tasks, chunksize=8)):
                 results[model].append(result)
                 seconds[model] += sec

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = textwrap.dedent(
     """
     import json
-    from service.app import create_app
+    from exportcast.service.main import create_app
 
     app = create_app()
 

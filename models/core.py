@@ -1,70 +1,40 @@
-"""Orchestration: fit a model on a series, draw paths once, then answer any question
-(years, levels, targets, monthly horizon) from those paths without refitting."""
+"""Orchestration: fit a model on a series (for `auto`, with what its backtests taught it),
+draw paths once, then answer any question from those paths (`simulation.py`).
+
+This is the one module that brings the model families, the registry and evaluation
+together, as statsforecast's `core.py` does; nothing in `models/` imports it.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 
-import numpy as np
-
-from models import totals
-from models.ensemble import Learning
-from models.registry import get_model
-from models.results import Forecast, MonthQuantiles, TargetOutlook, YearProjection
-from models.series import MonthlySeries, format_month
-
-DEFAULT_LEVELS: tuple[float, ...] = (80.0, 95.0)
-DEFAULT_YEARS = 5
-DEFAULT_PATHS = 2000
+from exportcast.models import totals
+from exportcast.models.ensemble import FittedEnsemble
+from exportcast.models.evaluation.auto import Learning, learn_now
+from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEARS
+from exportcast.models.registry import AUTO_MEMBERS, get_model
+from exportcast.models.results import Forecast
+from exportcast.models.series import MonthlySeries
+from exportcast.models.simulation import Simulation, check_paths, summarise
 
 
-@dataclass(frozen=True)
-class Simulation:
-    """Sample paths of one fitted model, with what is needed to turn them into totals."""
-
-    series_id: str
-    unit: str
-    model: str
-    members: tuple[str, ...]
-    description: str
-    data_through: int  # month index of the last published month
-    actual_to_date: float  # published months of the year that the paths complete
-    paths: np.ndarray = field(repr=False)  # (n_paths, horizon)
-    labels: np.ndarray | None = field(default=None, repr=False)  # member index of each path
-    seed: int = 0
-    fit_seconds: float = 0.0
-    info: dict = field(default_factory=dict)
-
-    @property
-    def first_month(self) -> int:
-        return self.data_through + 1
-
-    @property
-    def horizon(self) -> int:
-        return self.paths.shape[1]
-
-    @property
-    def n_paths(self) -> int:
-        return self.paths.shape[0]
-
-    def only(self, member: str) -> Simulation:
-        """The paths that one ensemble member drew, as a simulation of its own."""
-        if member == self.model:
-            return self
-        if member not in self.members or self.labels is None:
-            raise KeyError(f"model {member!r} is not part of this version ({self.model})")
-        keep = self.labels == self.members.index(member)
-        return replace(
-            self,
-            model=member,
-            members=(member,),
-            description=f"{member}'s paths within {self.model}",
-            paths=self.paths[keep],
-            labels=np.zeros(int(keep.sum()), dtype=np.int8),
-            info={},
-        )
+def fit_auto(
+    series: MonthlySeries,
+    learning: Learning | None = None,
+    members: Sequence[str] = AUTO_MEMBERS,
+) -> FittedEnsemble:
+    """`auto` fitted on `series`: its members mixed equally, or, given `learning`, with
+    the weights and calibration learned from their backtests on this series."""
+    ensemble = get_model("auto", members).fit(series)
+    assert isinstance(ensemble, FittedEnsemble)
+    if learning is None:
+        return ensemble
+    learned = learn_now(series, ensemble.fitted, get_model, learning)
+    if learned is None:
+        return ensemble
+    return ensemble.reweighted(learned.state.weights, learned.state.scale, learned.to_dict())
 
 
 def simulate(
@@ -81,128 +51,36 @@ def simulate(
     first = series.end + 1
     horizon = max(horizon or 0, totals.months_needed(first, years))
     started = time.perf_counter()
-    fitted = get_model(model, learning).fit(series)
-    fit_seconds = time.perf_counter() - started
-    paths, labels = fitted.sample_labelled(horizon, n_paths, seed)
+    if model == "auto":
+        ensemble = fit_auto(series, learning)
+        fit_seconds = time.perf_counter() - started
+        mixture = ensemble.mixture(horizon, n_paths, seed)
+        paths, labels = mixture.paths, mixture.labels
+        members, description = ensemble.members, ensemble.description
+        learned = ensemble.learned or {
+            "weights": {k: round(v, 4) for k, v in ensemble.weights.items()}
+        }
+        if ensemble.skipped:
+            learned = {**learned, "skipped": ensemble.skipped}
+    else:
+        fitted = get_model(model).fit(series)
+        fit_seconds = time.perf_counter() - started
+        paths, labels = fitted.sample_paths(horizon, n_paths, seed), None
+        members, description, learned = (fitted.name,), fitted.description, {}
     check_paths(paths, n_paths, horizon)
-    _, ytd = series.year_to_date(first // 12)
-    info: dict = {}
-    if hasattr(fitted, "weights"):
-        info["weights"] = fitted.weights
-    if getattr(fitted, "skipped", None):
-        info["skipped"] = fitted.skipped
-    if getattr(fitted, "learned", None):
-        info.update(fitted.learned)
     return Simulation(
         series_id=series.id,
         unit=series.unit,
         model=model,
-        members=fitted.members,
-        description=fitted.description,
+        members=members,
+        description=description,
         data_through=series.end,
-        actual_to_date=ytd,
+        actual_to_date=series.year_to_date(first // 12)[1],
         paths=paths,
         labels=labels,
-        seed=seed,
         fit_seconds=fit_seconds,
-        info=info,
+        learned=learned,
     )
-
-
-def check_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
-    if paths.shape != (n_paths, horizon):
-        raise ValueError(f"paths have shape {paths.shape}, expected {(n_paths, horizon)}")
-    if not np.all(np.isfinite(paths)) or np.any(paths <= 0):
-        raise ValueError("paths must be finite and positive")
-
-
-def implausibility(sim: Simulation, series: MonthlySeries, factor: float = 4.0) -> str | None:
-    """Why these paths should not be served, or None.
-
-    A first-year median more than `factor` times above or below the last complete
-    year's total is not a forecast but a symptom (a unit slip in new data, a diverging fit).
-    """
-    first_year = sim.first_month // 12
-    months, last_total = series.year_to_date(first_year - 1)
-    if months < 12:
-        return None
-    (draws,) = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years=1)
-    median = float(np.median(draws.totals))
-    if not last_total / factor <= median <= last_total * factor:
-        return (
-            f"implausible projection: {first_year} median {median:,.0f} against "
-            f"{last_total:,.0f} in {first_year - 1} (allowed factor {factor:g})"
-        )
-    return None
-
-
-def summarise(
-    sim: Simulation,
-    years: int = DEFAULT_YEARS,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    targets: Sequence[float] = (),
-    monthly_horizon: int | None = None,
-) -> Forecast:
-    """Year totals, intervals, target probabilities and monthly quantiles from the paths."""
-    levels = tuple(float(level) for level in levels)
-    draws = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years)
-    if len(draws) < years:
-        raise ValueError(f"the paths cover {len(draws)} calendar years, {years} were asked for")
-    projections = [
-        YearProjection(
-            year=d.year,
-            months_observed=d.months_observed,
-            actual_to_date=d.actual_to_date,
-            median=float(np.median(d.totals)),
-            mean=float(np.mean(d.totals)),
-            intervals=totals.intervals(d.totals, levels),
-            prob_at_least={t: totals.prob_at_least(d.totals, t) for t in targets},
-        )
-        for d in draws
-    ]
-    outlooks = [
-        TargetOutlook(
-            amount=t,
-            first_year_p50=totals.first_year_p50({p.year: p.prob_at_least[t] for p in projections}),
-            crossing_year=totals.crossing_years(draws, t),
-        )
-        for t in targets
-    ]
-    horizon = sum(12 - d.months_observed for d in draws)
-    if monthly_horizon is not None:
-        horizon = monthly_horizon
-    return Forecast(
-        extras={k: sim.info[k] for k in EXTRAS if k in sim.info},
-        series=sim.series_id,
-        unit=sim.unit,
-        model=sim.model,
-        members=sim.members,
-        description=sim.description,
-        data_through=format_month(sim.data_through),
-        levels=levels,
-        n_paths=sim.n_paths,
-        years=projections,
-        targets=outlooks,
-        monthly=monthly_quantiles(sim, horizon, levels),
-    )
-
-
-def monthly_quantiles(
-    sim: Simulation, horizon: int, levels: Sequence[float] = DEFAULT_LEVELS
-) -> list[MonthQuantiles]:
-    if horizon > sim.horizon:
-        raise ValueError(f"the paths cover {sim.horizon} months, {horizon} were asked for")
-    window = sim.paths[:, :horizon]
-    median, mean, bands = totals.path_quantiles(window, levels)
-    return [
-        MonthQuantiles(
-            month=format_month(sim.first_month + h),
-            median=float(median[h]),
-            mean=float(mean[h]),
-            intervals={lv: (float(lo[h]), float(hi[h])) for lv, (lo, hi) in bands.items()},
-        )
-        for h in range(horizon)
-    ]
 
 
 def forecast(
@@ -217,7 +95,3 @@ def forecast(
 ) -> Forecast:
     sim = simulate(series, model, years=years, n_paths=n_paths, seed=seed, learning=learning)
     return summarise(sim, years, levels, targets)
-
-
-# What `auto` learned, passed on to users with its forecast.
-EXTRAS = ("weights", "calibration_scale", "break_detected", "expected_error")

@@ -1,29 +1,32 @@
-"""Models by name. Adding a model family means one module and one line here."""
+"""Models by name. Adding a model family means one module in `families/` and one line here.
+
+`get_model` is also the factory that evaluation is handed: backtests fit models by name
+through it, without importing this module.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from models import prophet_model
-from models.arima import SARIMA
-from models.base import Model
-from models.ensemble import Ensemble, Learning
-from models.ets import ETS
-from models.growth import Growth
-from models.naive import SeasonalNaive
-from models.prophet_model import ProphetModel
+from exportcast.models.ensemble import Ensemble
+from exportcast.models.families import prophet
+from exportcast.models.families.base import Model
+from exportcast.models.families.ets import ETS
+from exportcast.models.families.growth import Growth
+from exportcast.models.families.sarima import SARIMA
+from exportcast.models.families.snaive import SeasonalNaive
 
 SINGLE: dict[str, Callable[[], Model]] = {
     "ets": ETS,
     "sarima": SARIMA,
-    "prophet": ProphetModel,
+    "prophet": prophet.ProphetModel,
     "growth": Growth,
     "snaive": SeasonalNaive,
 }
 
 # Outside references for the accuracy benchmarks, not offered to users.
 REFERENCES: dict[str, Callable[[], Model]] = {
-    "prophet_default": lambda: ProphetModel(log_scale=False, name="prophet_default"),
+    "prophet_default": lambda: prophet.ProphetModel(log_scale=False, name="prophet_default"),
 }
 
 # Prophet is not a default member: on the bundled series' backtest its year-end error was
@@ -35,16 +38,14 @@ NAMES: tuple[str, ...] = ("auto", *SINGLE)
 
 def auto_members(members: Sequence[str] = AUTO_MEMBERS) -> list[str]:
     """Members that can run here (Prophet only when it imports)."""
-    return [n for n in members if n != "prophet" or prophet_model.available()]
+    return [n for n in members if n != "prophet" or prophet.available()]
 
 
-def get_model(
-    name: str, learning: Learning | None = None, members: Sequence[str] = AUTO_MEMBERS
-) -> Model:
-    """A model by name. `auto` learns its weights and calibration when given `learning`
-    (where to cache backtest fits); without it, it mixes its members equally."""
+def get_model(name: str, members: Sequence[str] = AUTO_MEMBERS) -> Model:
+    """A model by name; `auto` mixes `members` equally until it is given what it learned
+    (see `core.fit_auto`)."""
     if name == "auto":
-        return Ensemble([SINGLE[n]() for n in auto_members(members)], learning=learning)
+        return Ensemble([SINGLE[n]() for n in auto_members(members)])
     try:
         return (SINGLE | REFERENCES)[name]()
     except KeyError:

@@ -1,12 +1,14 @@
 """Typed results of the engine, each with a JSON-ready `to_dict`.
 
 Map keys are strings in JSON: interval levels as "80", targets as "700000", crossing years
-as "2027" or "later".
+as "2027" or "later". The service's response schemas (`service/schemas.py`) validate every
+body built from these with no extra fields allowed, so a field added here without the schema
+fails the service's contract tests instead of reaching clients undocumented.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -76,6 +78,9 @@ class MonthQuantiles:
 
 @dataclass(frozen=True)
 class Forecast:
+    """Year totals, target outlooks and monthly quantiles, with what `auto` learned (None
+    for a single model, or an `auto` that had too little history to learn from)."""
+
     series: str
     unit: str
     model: str
@@ -87,20 +92,50 @@ class Forecast:
     years: list[YearProjection]
     targets: list[TargetOutlook]
     monthly: list[MonthQuantiles]
-    extras: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, float] | None = None
+    calibration_scale: float | None = None
+    break_detected: bool | None = None
+    expected_error: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "series": self.series,
-            "unit": self.unit,
-            "model": self.model,
-            "members": list(self.members),
+            **_about(self),
             "description": self.description,
-            "data_through": self.data_through,
-            "levels": list(self.levels),
-            "n_paths": self.n_paths,
             "years": [y.to_dict() for y in self.years],
             "targets": [t.to_dict() for t in self.targets],
             "monthly": [m.to_dict() for m in self.monthly],
-            **self.extras,
+            "weights": self.weights,
+            "calibration_scale": self.calibration_scale,
+            "break_detected": self.break_detected,
+            "expected_error": self.expected_error,
         }
+
+
+@dataclass(frozen=True)
+class MonthlyForecast:
+    """Monthly quantiles of the paths alone, for a horizon in months."""
+
+    series: str
+    unit: str
+    model: str
+    members: tuple[str, ...]
+    data_through: str
+    levels: tuple[float, ...]
+    n_paths: int
+    monthly: list[MonthQuantiles]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_about(self), "monthly": [m.to_dict() for m in self.monthly]}
+
+
+def _about(result: Forecast | MonthlyForecast) -> dict[str, Any]:
+    """What every forecast body opens with: which series, model and paths it comes from."""
+    return {
+        "series": result.series,
+        "unit": result.unit,
+        "model": result.model,
+        "members": list(result.members),
+        "data_through": result.data_through,
+        "levels": list(result.levels),
+        "n_paths": result.n_paths,
+    }

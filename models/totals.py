@@ -59,16 +59,32 @@ def months_needed(first_month: int, years: int) -> int:
     return (12 - first_month % 12) + 12 * (years - 1)
 
 
+def central_interval(
+    draws: np.ndarray, level: float, axis: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Level L spans the (100-L)/2 and (100+L)/2 percentiles (along `axis`, or overall)."""
+    if not 0 < level < 100:
+        raise ValueError(f"level {level} must be between 0 and 100")
+    tail = (100 - level) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail], axis=axis)
+    return low, high
+
+
 def intervals(draws: np.ndarray, levels: Sequence[float]) -> dict[float, tuple[float, float]]:
-    """Central intervals: level L spans the (100-L)/2 and (100+L)/2 percentiles."""
+    """Central intervals of one set of draws, by level."""
     out = {}
     for level in levels:
-        if not 0 < level < 100:
-            raise ValueError(f"level {level} must be between 0 and 100")
-        tail = (100 - level) / 2
-        low, high = np.percentile(draws, [tail, 100 - tail])
+        low, high = central_interval(draws, level)
         out[level] = (float(low), float(high))
     return out
+
+
+def widen_around_log_median(values: np.ndarray, scale: float) -> np.ndarray:
+    """Positive values spread `scale` times as far from their median on the log scale
+    (scale > 1 widens, < 1 narrows); the median stays where it is."""
+    log_values = np.log(values)
+    centre = np.median(log_values)
+    return np.exp(centre + scale * (log_values - centre))
 
 
 def prob_at_least(draws: np.ndarray, target: float) -> float:
@@ -105,9 +121,5 @@ def path_quantiles(
     """Per-month median, mean and central intervals."""
     median = np.median(paths, axis=0)
     mean = paths.mean(axis=0)
-    bands = {}
-    for level in levels:
-        tail = (100 - level) / 2
-        low, high = np.percentile(paths, [tail, 100 - tail], axis=0)
-        bands[level] = (low, high)
+    bands = {level: central_interval(paths, level, axis=0) for level in levels}
     return median, mean, bands

@@ -1,7 +1,9 @@
-"""A model version as stored: its sample paths and what is needed to read totals from them.
+"""A model version's paths as stored, so a version restores without refitting.
 
 Paths are kept as float32 (7 significant digits, far below the data's revisions) in a
-compressed npz, so a version restores without refitting.
+compressed npz, with which member drew each and the little needed to read totals from
+them. Everything else about the version (model, members, what `auto` learned) lives once,
+in the store's version record.
 """
 
 from __future__ import annotations
@@ -11,25 +13,16 @@ import json
 
 import numpy as np
 
-from models.core import Simulation
+from exportcast.models.simulation import Simulation
+from exportcast.service.store import VersionRecord
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)  # format 1 also carried the record's fields; they are read from the record
+RECORD_ONLY = ("n_paths", "horizon")  # in the record's info, not learned by the model
 
 
 def dump(sim: Simulation) -> bytes:
-    meta = {
-        "format": FORMAT,
-        "series_id": sim.series_id,
-        "unit": sim.unit,
-        "model": sim.model,
-        "members": list(sim.members),
-        "description": sim.description,
-        "data_through": sim.data_through,
-        "actual_to_date": sim.actual_to_date,
-        "seed": sim.seed,
-        "fit_seconds": sim.fit_seconds,
-        "info": sim.info,
-    }
+    meta = {"format": FORMAT, "unit": sim.unit, "actual_to_date": sim.actual_to_date}
     labels = sim.labels if sim.labels is not None else np.zeros(sim.n_paths, dtype=np.int8)
     buffer = io.BytesIO()
     np.savez_compressed(
@@ -41,24 +34,23 @@ def dump(sim: Simulation) -> bytes:
     return buffer.getvalue()
 
 
-def load(data: bytes) -> Simulation:
+def load(data: bytes, record: VersionRecord) -> Simulation:
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         meta = json.loads(npz["meta"].tobytes())
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE:
             raise ValueError(f"unknown artifact format {meta.get('format')!r}")
         paths = npz["paths"].astype(np.float64)
         labels = npz["labels"]
     return Simulation(
-        series_id=meta["series_id"],
+        series_id=record.series_id,
         unit=meta["unit"],
-        model=meta["model"],
-        members=tuple(meta["members"]),
-        description=meta["description"],
-        data_through=meta["data_through"],
+        model=record.model,
+        members=tuple(record.members),
+        description=record.description,
+        data_through=record.data_through,
         actual_to_date=meta["actual_to_date"],
         paths=paths,
         labels=labels,
-        seed=meta["seed"],
-        fit_seconds=meta["fit_seconds"],
-        info=meta["info"],
+        fit_seconds=record.fit_seconds,
+        learned={k: v for k, v in record.info.items() if k not in RECORD_ONLY},
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.series import Location, Problem, SeriesError, check_rows, read_csv_rows
-from service.store import IngestOutcome, Store
+from exportcast.models.validate import Location, Problem, SeriesError, check_rows, read_csv_rows
+from exportcast.service.store import IngestOutcome, Store
 
 MAX_ROWS = 10_000
 

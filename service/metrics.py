@@ -1,32 +1,149 @@
-"""Prometheus text exposition, written by hand: a few counters and the forecasts as gauges.
+"""Prometheus metrics through prometheus_client: requests and their latency by route,
+retrain outcomes, and the active forecasts as gauges.
 
-Counters are per process; with several workers, Prometheus sums them across scrapes of
-each worker or sees one worker per scrape (documented in the README).
+Under `exportcast serve` every worker process writes its counters and histograms to files
+in `PROMETHEUS_MULTIPROC_DIR` (prometheus_client's multiprocess mode; the CLI prepares the
+directory before uvicorn starts the workers), and `/metrics` adds up the files of all
+workers, so whichever worker answers a scrape reports the whole service. The forecast
+gauges are read from the answering worker's active forecasts: every worker follows the
+same active versions, so they are not multiprocess values.
+
+Without the variable (an app created in-process, as the tests do) each app reports its own
+registry.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
-from models.results import amount_key
-from service.active import ActiveForecasts
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from exportcast.models.results import amount_key
+from exportcast.service.serving.active import ActiveForecasts
+
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED = "unmatched"
+# Request latency from a cached read (about a millisecond) to a slow computed forecast.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Any other method a client sends is counted as "other": label values from the request
+# would otherwise let clients add series without bound (kept in files in multiprocess mode).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+JOB_STATUSES = ("succeeded", "failed")
 
 
-class RequestCounts:
-    def __init__(self) -> None:
-        self.counts: Counter[tuple[str, str, int]] = Counter()
-        self.seconds: Counter[tuple[str, str]] = Counter()
+class ForecastGauges:
+    """Collector of the active forecasts, read from the app state at each scrape."""
+
+    def __init__(self, state: Any):
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        version = GaugeMetricFamily(
+            "exportcast_model_version", "active model version", labels=["series"]
+        )
+        median = GaugeMetricFamily(
+            "exportcast_forecast_median",
+            "median of the calendar-year total",
+            labels=["series", "year"],
+        )
+        low = GaugeMetricFamily(
+            "exportcast_forecast_interval_low",
+            "lower bound of the year total's interval",
+            labels=["series", "year", "level"],
+        )
+        high = GaugeMetricFamily(
+            "exportcast_forecast_interval_high",
+            "upper bound of the year total's interval",
+            labels=["series", "year", "level"],
+        )
+        prob = GaugeMetricFamily(
+            "exportcast_forecast_prob_at_least",
+            "probability that the year total reaches the target",
+            labels=["series", "year", "target"],
+        )
+        active: ActiveForecasts | None = getattr(self.state, "active", None)
+        for a in active.all() if active is not None else []:
+            version.add_metric([a.series_id], a.version)
+            for y in a.default_forecast().years:
+                year = str(y.year)
+                median.add_metric([a.series_id, year], y.median)
+                for level, (lo, hi) in y.intervals.items():
+                    low.add_metric([a.series_id, year, f"{level:g}"], lo)
+                    high.add_metric([a.series_id, year, f"{level:g}"], hi)
+                for target, p in y.prob_at_least.items():
+                    prob.add_metric([a.series_id, year, amount_key(target)], p)
+        yield from (version, median, low, high, prob)
+
+
+class Metrics:
+    """One per app: its registry, the request and job metrics, and the forecast gauges."""
+
+    def __init__(self, state: Any):
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "exportcast_http_requests_total",
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "exportcast_http_request_duration_seconds",
+            "time to answer an HTTP request, by method and route template",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.jobs = Counter(
+            "exportcast_jobs_finished_total",
+            "retrain jobs finished, by outcome",
+            ["status"],
+            registry=self.registry,
+        )
+        for status in JOB_STATUSES:
+            self.jobs.labels(status)  # reported as 0 until a job finishes
+        self.forecasts = ForecastGauges(state)
+        self.registry.register(self.forecasts)
+        # Labelled children by label values: `.labels()` validates on every call.
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in METHODS:
+            method = "other"
+        counted = self._counted.get((method, route, status))
+        if counted is None:
+            counted = self.requests.labels(method, route, str(status))
+            self._counted[(method, route, status)] = counted
+        counted.inc()
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = self._timed[(method, route)] = self.duration.labels(method, route)
+        timed.observe(seconds)
+
+    def job_finished(self, status: str) -> None:
+        self.jobs.labels(status).inc()
+
+    def exposition(self) -> bytes:
+        """The text format: summed over every worker's files in multiprocess mode."""
+        if os.environ.get(MULTIPROC_DIR_ENV):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            registry.register(self.forecasts)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
 
 
 class RequestMetrics:
-    """ASGI middleware counting requests by route template and status."""
+    """ASGI middleware counting and timing requests by route template and status."""
 
-    def __init__(self, app: Any, counts: RequestCounts):
+    def __init__(self, app: Any, metrics: Metrics):
         self.app = app
-        self.counts = counts.counts
-        self.seconds = counts.seconds
+        self.metrics = metrics
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -45,76 +162,7 @@ class RequestMetrics:
             await self.app(scope, receive, record)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", None) or scope.get("exportcast.route", "unmatched")
-            method = scope["method"]
-            self.counts[(method, path, status)] += 1
-            self.seconds[(method, path)] += time.perf_counter() - started
-
-
-def _labels(**labels: Any) -> str:
-    inner = ",".join(
-        f'{k}="{str(v).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for k, v in labels.items()
-    )
-    return "{" + inner + "}"
-
-
-def render(requests: RequestCounts | None, active: ActiveForecasts, jobs: dict[str, int]) -> str:
-    out: list[str] = []
-
-    def family(name: str, kind: str, help_text: str) -> None:
-        out.append(f"# HELP {name} {help_text}")
-        out.append(f"# TYPE {name} {kind}")
-
-    if requests is not None:
-        family("exportcast_http_requests_total", "counter", "HTTP requests by route and status")
-        for (method, path, status), n in sorted(requests.counts.items()):
-            labels = _labels(method=method, route=path, status=status)
-            out.append(f"exportcast_http_requests_total{labels} {n}")
-        family("exportcast_http_request_seconds_total", "counter", "time spent answering, by route")
-        for (method, path), s in sorted(requests.seconds.items()):
-            out.append(
-                f"exportcast_http_request_seconds_total{_labels(method=method, route=path)} {s:.6f}"
+            path = getattr(route, "path", None) or scope.get("exportcast.route", UNMATCHED)
+            self.metrics.observe_request(
+                scope["method"], path, status, time.perf_counter() - started
             )
-    family("exportcast_jobs_finished_total", "counter", "retrain jobs run by this process")
-    for status, n in sorted(jobs.items()):
-        out.append(f"exportcast_jobs_finished_total{_labels(status=status)} {n}")
-
-    family("exportcast_model_version", "gauge", "active model version")
-    family_rows: dict[str, list[str]] = {
-        "exportcast_forecast_median": [],
-        "exportcast_forecast_interval_low": [],
-        "exportcast_forecast_interval_high": [],
-        "exportcast_forecast_prob_at_least": [],
-    }
-    for a in active.all():
-        out.append(f"exportcast_model_version{_labels(series=a.series_id)} {a.version}")
-        forecast = a.default_forecast()
-        for y in forecast.years:
-            base = {"series": a.series_id, "year": y.year}
-            family_rows["exportcast_forecast_median"].append(
-                f"exportcast_forecast_median{_labels(**base)} {y.median:.3f}"
-            )
-            for level, (lo, hi) in y.intervals.items():
-                lab = _labels(**base, level=f"{level:g}")
-                family_rows["exportcast_forecast_interval_low"].append(
-                    f"exportcast_forecast_interval_low{lab} {lo:.3f}"
-                )
-                family_rows["exportcast_forecast_interval_high"].append(
-                    f"exportcast_forecast_interval_high{lab} {hi:.3f}"
-                )
-            for target, p in y.prob_at_least.items():
-                lab = _labels(**base, target=amount_key(target))
-                family_rows["exportcast_forecast_prob_at_least"].append(
-                    f"exportcast_forecast_prob_at_least{lab} {p:.4f}"
-                )
-    helps = {
-        "exportcast_forecast_median": "median of the calendar-year total",
-        "exportcast_forecast_interval_low": "lower bound of the year total's interval",
-        "exportcast_forecast_interval_high": "upper bound of the year total's interval",
-        "exportcast_forecast_prob_at_least": "probability that the year total reaches the target",
-    }
-    for name, rows in family_rows.items():
-        family(name, "gauge", helps[name])
-        out.extend(rows)
-    return "\n".join(out) + "\n"

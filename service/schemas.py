@@ -1,10 +1,35 @@
-"""What the API speaks, apart from how it is stored. Examples feed the OpenAPI docs."""
+"""What the API speaks, apart from how it is stored: the one definition of every body.
+
+Response bodies forbid fields they do not declare, and every forecast body the service
+sends is validated into these models and serialised from them (once per version for the
+polled defaults), so the OpenAPI document lists exactly what clients receive. The forecast
+examples are real outputs of the engine on the bundled series (`service/examples.json`,
+checked against a fresh run by the tests).
+"""
 
 from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SERIES_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+def _examples() -> dict[str, Any]:
+    text = resources.files("exportcast.service").joinpath("examples.json").read_text("utf-8")
+    return json.loads(text)
+
+
+EXAMPLES = _examples()
+
+
+class Out(BaseModel):
+    """A response body: nothing undeclared goes out."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class SeriesCreate(BaseModel):
@@ -30,7 +55,7 @@ class SeriesCreate(BaseModel):
     )
 
 
-class SeriesOut(BaseModel):
+class SeriesOut(Out):
     id: str
     name: str
     unit: str
@@ -41,7 +66,7 @@ class SeriesOut(BaseModel):
     active_model_version: int | None
 
 
-class SeriesList(BaseModel):
+class SeriesList(Out):
     series: list[SeriesOut]
 
 
@@ -66,24 +91,24 @@ class ObservationBatch(BaseModel):
     observations: list[ObservationIn]
 
 
-class ObservationOut(BaseModel):
+class ObservationOut(Out):
     month: str
     value: float
     recorded_at: str
 
 
-class ObservationList(BaseModel):
+class ObservationList(Out):
     series: str
     as_of: str | None
     observations: list[ObservationOut]
 
 
-class JobRef(BaseModel):
+class JobRef(Out):
     id: int
     status_url: str
 
 
-class IngestAccepted(BaseModel):
+class IngestAccepted(Out):
     accepted: int
     new_months: list[str]
     revised_months: list[str]
@@ -91,7 +116,7 @@ class IngestAccepted(BaseModel):
     job: JobRef | None
 
 
-class JobOut(BaseModel):
+class JobOut(Out):
     id: int
     series: str
     status: str = Field(description="queued, running, succeeded or failed")
@@ -102,7 +127,7 @@ class JobOut(BaseModel):
     finished_at: str | None
 
 
-class VersionOut(BaseModel):
+class VersionOut(Out):
     version: int
     created_at: str
     data_through: str
@@ -115,88 +140,81 @@ class VersionOut(BaseModel):
     info: dict
 
 
-class VersionList(BaseModel):
+class VersionList(Out):
     series: str
     versions: list[VersionOut]
 
 
-class Problem(BaseModel):
+class Problem(Out):
     message: str
     line: int | None = None
     where: str | None = None
     month: str | None = None
 
 
-class Rejected(BaseModel):
+class Rejected(Out):
     detail: str
     errors: list[Problem]
 
 
-class Detail(BaseModel):
+class Health(Out):
+    status: str
+
+
+class Readiness(Out):
+    status: str = Field(description="ready or not ready")
+    series: dict[str, int | None] | None = Field(None, description="series -> active version")
+    reasons: list[str] | None = Field(None, description="why not ready")
+
+
+class Detail(Out):
     detail: str
 
 
-class YearOut(BaseModel):
+Interval = tuple[float, float]
+
+
+class YearOut(Out):
     year: int
-    months_observed: int
-    actual_to_date: float
+    months_observed: int = Field(description="months of the year already published (facts)")
+    actual_to_date: float = Field(description="sum of the published months")
     median: float
     mean: float
-    intervals: dict[str, list[float]]
-    prob_at_least: dict[str, float]
+    intervals: dict[str, Interval] = Field(description="level in percent -> [low, high]")
+    prob_at_least: dict[str, float] = Field(description="target amount -> probability")
 
 
-class TargetOut(BaseModel):
+class TargetOut(Out):
     amount: float
-    first_year_p50: int | None
-    crossing_year: dict[str, float]
+    first_year_p50: int | None = Field(description="first year with P(total >= amount) >= 0.5")
+    crossing_year: dict[str, float] = Field(
+        description='first year a path reaches the amount ("later": not within the years)'
+    )
 
 
-class MonthOut(BaseModel):
+class MonthOut(Out):
     month: str
     median: float
     mean: float
-    intervals: dict[str, list[float]]
+    intervals: dict[str, Interval]
 
 
-class ForecastOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "series": "kr-exports",
-                    "unit": "USD millions",
-                    "model": "auto",
-                    "members": ["ets", "sarima", "prophet"],
-                    "description": "mixture of sample paths",
-                    "data_through": "2026-05",
-                    "levels": [80.0, 95.0],
-                    "n_paths": 2000,
-                    "years": [
-                        {
-                            "year": 2026,
-                            "months_observed": 5,
-                            "actual_to_date": 394461.47,
-                            "median": 1008528.0,
-                            "mean": 997000.0,
-                            "intervals": {"80": [869518, 1095901], "95": [857337, 1142948]},
-                            "prob_at_least": {"700000": 1.0, "1000000": 0.537},
-                        }
-                    ],
-                    "targets": [
-                        {
-                            "amount": 1000000.0,
-                            "first_year_p50": 2026,
-                            "crossing_year": {"2026": 0.537, "2027": 0.06, "later": 0.184},
-                        }
-                    ],
-                    "monthly": [],
-                    "model_version": 3,
-                    "generated_at": "2026-06-15T09:00:00.000000Z",
-                }
-            ]
-        }
+class ExpectedErrorOut(Out):
+    """How far `auto` was off in its backtest with as many months of the year known."""
+
+    m: int = Field(description="months of the current year published")
+    n: int = Field(description="backtest years behind the figures")
+    years: tuple[int, int] | None = None
+    mape_pct: float | None = None
+    bias_pct: float | None = None
+    coverage: dict[str, float | None] | None = Field(
+        None, description="level -> share of backtest years whose total fell inside"
     )
+
+
+class ForecastOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLES["forecast"]]})
+
     series: str
     unit: str
     model: str
@@ -208,11 +226,23 @@ class ForecastOut(BaseModel):
     years: list[YearOut]
     targets: list[TargetOut]
     monthly: list[MonthOut]
+    weights: dict[str, float] | None = Field(
+        description="share of paths each member of `auto` drew; null for a single model"
+    )
+    calibration_scale: float | None = Field(
+        description="conformal widening (> 1) or narrowing of the current year's interval"
+    )
+    break_detected: bool | None = Field(
+        description="the latest months surprised the members enough to re-weight them"
+    )
+    expected_error: ExpectedErrorOut | None
     model_version: int
-    generated_at: str
+    generated_at: str = Field(description="when the model version was made")
 
 
-class MonthlyForecastOut(BaseModel):
+class MonthlyForecastOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLES["monthly"]]})
+
     series: str
     unit: str
     model: str

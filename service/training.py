@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import multiprocessing
 import os
 import socket
 import uuid
@@ -23,50 +23,41 @@ from pathlib import Path
 
 import numpy as np
 
-from models.core import Simulation, implausibility, simulate
-from models.ensemble import Learning
-from models.series import MonthlySeries, format_month
-from service import artifacts
-from service.settings import Settings
-from service.store import Job, Store, VersionRecord
-from service.store.base import stamp, utc_now
+from exportcast.models.core import simulate
+from exportcast.models.evaluation.auto import Learning
+from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
+from exportcast.models.parallel import process_pool
+from exportcast.models.series import MonthlySeries, format_month
+from exportcast.models.simulation import Simulation, implausibility
+from exportcast.service import artifacts
+from exportcast.service.config import Settings
+from exportcast.service.store import Job, Store, VersionRecord
+from exportcast.service.store.base import stamp, utc_now
 
 log = logging.getLogger("exportcast.training")
-
-# Paths long enough for any question the API accepts: 30 calendar years or 360 months.
-MAX_HORIZON = 360
-MAX_YEARS = 30
 
 
 @dataclass(frozen=True)
 class TrainRequest:
-    series_id: str
-    unit: str
-    start: int
-    values: tuple[float, ...]
+    series: MonthlySeries
     model: str
     n_paths: int
     seed: int
-    cache_dir: str
+    cache_dir: Path  # backtest fits `auto` learns from, one folder per series
 
 
 def train(request: TrainRequest) -> Simulation:
-    """Runs in the worker process: fit (auto learns from cached backtests) and draw paths."""
-    series = MonthlySeries(request.series_id, request.unit, request.start, np.array(request.values))
+    """Runs in the worker process: fit (auto learns from cached backtests) and draw paths
+    long enough for any question the API accepts."""
     return simulate(
-        series,
+        request.series,
         request.model,
         horizon=MAX_HORIZON,
         years=MAX_YEARS,
         n_paths=request.n_paths,
         seed=request.seed,
-        learning=Learning(cache_dir=Path(request.cache_dir) / request.series_id),
+        learning=Learning(cache_dir=request.cache_dir / request.series.id),
     )
-
-
-def _single_threaded_blas() -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
 
 
 class RetrainFailed(RuntimeError):
@@ -80,9 +71,10 @@ class JobRunner:
         self,
         store: Store,
         settings: Settings,
-        on_activated: Callable[[str], Awaitable[None]],
+        on_activated: Callable[[Simulation, VersionRecord], Awaitable[None]],
         train_fn: Callable[[TrainRequest], Simulation] = train,
         job_timeout: float = 900.0,
+        on_finished: Callable[[str], None] | None = None,
     ):
         self.store = store
         self.settings = settings
@@ -92,7 +84,7 @@ class JobRunner:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pool: ProcessPoolExecutor | None = None
         self._wake = asyncio.Event()
-        self.completed = {"succeeded": 0, "failed": 0}
+        self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
 
     def nudge(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -100,10 +92,8 @@ class JobRunner:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # Each fit uses one core; the server keeps the other. Children inherit this.
-            _single_threaded_blas()
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            # Each fit uses one core; the server keeps the other.
+            self._pool = process_pool(1)
         return self._pool
 
     def _discard_pool(self) -> None:
@@ -136,21 +126,24 @@ class JobRunner:
     async def run_job(self, job: Job) -> Job:
         beat = asyncio.create_task(self._heartbeat(job.id))
         try:
-            version = await self._retrain(job.series_id)
+            sim, record = await self._retrain(job.series_id)
         except Exception as exc:
             reason = str(exc) or exc.__class__.__name__
             log.warning("job %s for %s failed: %s", job.id, job.series_id, reason)
-            self.completed["failed"] += 1
+            if self.on_finished is not None:
+                self.on_finished("failed")
             return await asyncio.to_thread(self.store.finish_job, job.id, "failed", None, reason)
         finally:
             beat.cancel()
-        # Load the new version here before the job reads as succeeded, so a client that saw
+        # Serve the new version here before the job reads as succeeded, so a client that saw
         # "succeeded" and asks this process again gets the new forecast.
+        version = record.version
         try:
-            await self.on_activated(job.series_id)
+            await self.on_activated(sim, record)
         except Exception:
             log.exception("version %s of %s is active but not loaded here", version, job.series_id)
-        self.completed["succeeded"] += 1
+        if self.on_finished is not None:
+            self.on_finished("succeeded")
         return await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
 
     async def _heartbeat(self, job_id: int) -> None:
@@ -158,7 +151,8 @@ class JobRunner:
             await asyncio.sleep(self.settings.job_lease_seconds / 4)
             await asyncio.to_thread(self.store.heartbeat, job_id)
 
-    async def _retrain(self, series_id: str) -> int:
+    async def _retrain(self, series_id: str) -> tuple[Simulation, VersionRecord]:
+        """Fit, check, store and activate; the new version's paths and record."""
         record = await asyncio.to_thread(self.store.get_series, series_id)
         stored = await asyncio.to_thread(self.store.observations, series_id)
         if not stored:
@@ -167,14 +161,11 @@ class JobRunner:
             series_id, record.unit, stored[0].month, np.array([o.value for o in stored])
         )
         request = TrainRequest(
-            series_id,
-            record.unit,
-            series.start,
-            tuple(series.values.tolist()),
+            series,
             self.settings.model,
             self.settings.n_paths,
             self.settings.seed,
-            str(self.settings.fit_cache()),
+            self.settings.fit_cache(),
         )
         loop = asyncio.get_running_loop()
         try:
@@ -198,7 +189,7 @@ class JobRunner:
             members=sim.members,
             description=sim.description,
             fit_seconds=round(sim.fit_seconds, 3),
-            info={**sim.info, "n_paths": sim.n_paths, "horizon": sim.horizon},
+            info={**sim.learned, "n_paths": sim.n_paths, "horizon": sim.horizon},
         )
         blob = artifacts.dump(sim)
         number = await asyncio.to_thread(self.store.add_version, version, blob, True)
@@ -208,4 +199,7 @@ class JobRunner:
             number,
             format_month(sim.data_through),
         )
-        return number
+        stored = dataclasses.replace(version, version=number)
+        # Serve exactly what a restart would load (float32 paths), so the same ETag always
+        # names the same bytes; read from the bytes just written, not from the store.
+        return artifacts.load(blob, stored), stored

@@ -4,10 +4,17 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
-import pytest
+from exportcast.models.parallel import single_threaded_blas
 
-from models.series import MonthlySeries, load_bundled
+# Before numpy loads its BLAS: the tests fit in this process too, and on two cores a BLAS
+# that spreads every small matrix over threads runs slower, as in the service's workers.
+single_threaded_blas()
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from exportcast.models.datasets import load_bundled  # noqa: E402
+from exportcast.models.series import MonthlySeries  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +39,7 @@ def fit_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def learning(fit_cache):
-    from models.ensemble import Learning
+    from exportcast.models.evaluation.auto import Learning
 
     return Learning(cache_dir=fit_cache / "kr-exports")
 
@@ -55,7 +62,7 @@ def trained_store(tmp_path_factory) -> Path:
     """A store with the bundled series trained once; tests take copies."""
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
+    from exportcast.service.main import create_app
     from tests.service_helpers import settings_for, wait_ready
 
     data = tmp_path_factory.mktemp("trained")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from service.settings import Settings
+from exportcast.service.config import Settings
 
 TOKEN = "test-token-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -54,3 +55,9 @@ def crash(request):
 
 def explode(request):
     raise RuntimeError("fit exploded on purpose")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.baselines import run_rate, seasonal_naive, ytd_growth
-from models.series import parse_month
+from exportcast.models.evaluation.baselines import run_rate, seasonal_naive, ytd_growth
+from exportcast.models.series import parse_month
 
 
 def test_baselines_by_hand(kr):

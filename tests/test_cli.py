@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from service.cli import main
+from exportcast.service.cli.main import main
 
 
 def test_forecast_json_on_bundled_data(capsys):
@@ -62,7 +62,7 @@ def test_console_script_runs_as_a_process(tmp_path, kr):
         [
             sys.executable,
             "-m",
-            "service.cli",
+            "exportcast.service.cli.main",
             "forecast",
             "--csv",
             str(csv),

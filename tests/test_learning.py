@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import learning
-from models.scoring import Case, case_from_draws, score
+from exportcast.models.evaluation import learning
+from exportcast.models.evaluation.scoring import Case, case_from_draws, score
 
 
 def case(model: str, error: float, year: int = 2000, m: int = 0) -> Case:

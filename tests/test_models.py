@@ -3,19 +3,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import prophet_model, registry
-from models.base import ModelError
-from models.core import simulate, summarise
-from models.ensemble import allocate, calibrate_paths
-from models.registry import get_model
-from models.series import MonthlySeries, format_month
+from exportcast.models import registry
+from exportcast.models.core import fit_auto, simulate
+from exportcast.models.ensemble import allocate, calibrate_paths
+from exportcast.models.families import prophet as prophet_model
+from exportcast.models.families.base import ModelError
+from exportcast.models.registry import get_model
+from exportcast.models.series import MonthlySeries, format_month
+from exportcast.models.simulation import summarise
 
 SINGLE = sorted(registry.SINGLE)
 
 
 @pytest.fixture(scope="module")
 def fitted(kr, learning):
-    return {name: get_model(name, learning).fit(kr) for name in [*SINGLE, "auto"]}
+    return {name: get_model(name).fit(kr) for name in SINGLE} | {"auto": fit_auto(kr, learning)}
 
 
 @pytest.mark.parametrize("name", [*SINGLE, "auto"])
@@ -81,7 +83,7 @@ def test_ensemble_leaves_out_a_member_that_cannot_fit():
     short = MonthlySeries("short", "u", 2020 * 12, np.linspace(100, 140, 40))
     sim = simulate(short, "auto", years=1, n_paths=200)
     assert "sarima" not in sim.members  # SARIMA needs 48 months
-    assert "sarima" in sim.info["skipped"]
+    assert "sarima" in sim.learned["skipped"]
 
 
 def test_calibration_rescales_the_unknown_part_around_its_median():

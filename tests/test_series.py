@@ -2,14 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.series import (
-    SeriesError,
-    format_month,
-    load_bundled,
-    missing_months,
-    parse_csv,
-    parse_month,
-)
+from exportcast.models.datasets import load_bundled
+from exportcast.models.series import format_month, parse_month
+from exportcast.models.validate import SeriesError, missing_months, parse_csv
 
 
 def test_bundled_series_is_the_official_record(kr):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from models.series import load_bundled
-from service.active import Active, Query, etag_for
-from service.app import create_app
+from exportcast.models.datasets import load_bundled
+from exportcast.service.main import create_app
+from exportcast.service.serving.bodies import ForecastQuery, VersionStamp, etag_for
 from tests.postgres_server import PostgresServer, server_binaries
 from tests.service_helpers import AUTH, crash, explode, settings_for, wait_job, wait_ready
 
@@ -221,12 +221,12 @@ def test_etag_and_conditional_get(client):
 
 
 def test_etag_names_the_version_not_just_its_number():
-    query = Query("annual")
-    a = Active("kr-exports", 2, None, "2026-06-15T09:00:00.000000Z", ())  # type: ignore[arg-type]
-    b = Active("kr-exports", 2, None, "2026-07-15T09:00:00.000000Z", ())  # type: ignore[arg-type]
+    query = ForecastQuery("annual")
+    a = VersionStamp("kr-exports", 2, "2026-06-15T09:00:00.000000Z")
+    b = VersionStamp("kr-exports", 2, "2026-07-15T09:00:00.000000Z")
     assert etag_for(a, query) != etag_for(b, query)
-    assert etag_for(a, query) == etag_for(a, Query("annual"))
-    assert etag_for(a, query) != etag_for(a, Query("annual", years=3))
+    assert etag_for(a, query) == etag_for(a, ForecastQuery("annual"))
+    assert etag_for(a, query) != etag_for(a, ForecastQuery("annual", years=3))
 
 
 def test_defaults_spelled_out_match_the_polled_bytes(client):
@@ -430,19 +430,23 @@ def test_restart_restores_the_active_version_without_retraining(data_dir):
 
 
 def test_metrics_expose_forecasts_and_requests(client):
+    from prometheus_client.parser import text_string_to_metric_families
+
     forecast(client)
-    text = client.get("/metrics").text
-    assert 'exportcast_model_version{series="kr-exports"} 1' in text
-    assert 'exportcast_forecast_median{series="kr-exports",year="2026"}' in text
-    assert (
-        'exportcast_forecast_prob_at_least{series="kr-exports",year="2030",target="1000000"}'
-        in text
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+
+    def values(name: str, **labels: str) -> list[float]:
+        family = families[name.removesuffix("_total")]
+        return [s.value for s in family.samples if labels.items() <= s.labels.items()]
+
+    assert families["exportcast_forecast_median"].type == "gauge"
+    assert values("exportcast_model_version", series="kr-exports") == [1]
+    assert values("exportcast_forecast_median", series="kr-exports", year="2026")
+    assert values(
+        "exportcast_forecast_prob_at_least", series="kr-exports", year="2030", target="1000000"
     )
-    assert "# TYPE exportcast_forecast_median gauge" in text
-    assert (
-        'exportcast_http_requests_total{method="GET",route="/v1/series/{series_id}/forecast",'
-        'status="200"}' in text
-    )
+    route = "/v1/series/{series_id}/forecast"
+    assert values("exportcast_http_requests_total", method="GET", route=route, status="200")
 
 
 def test_openapi_documents_the_contract(client):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.service_helpers import AUTH, TOKEN, wait_for
+from tests.service_helpers import AUTH, TOKEN, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -38,7 +31,7 @@ def serving(data_dir: Path, workers: int = 1):
         [
             sys.executable,
             "-m",
-            "service.cli",
+            "exportcast.service.cli.main",
             "serve",
             "--port",
             str(port),
@@ -130,7 +123,15 @@ def test_every_worker_serves_a_new_activation_within_a_second(data_dir):
 
 def ingest(data_dir: Path, csv: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", "ingest", str(csv), "--series", "kr-exports"],
+        [
+            sys.executable,
+            "-m",
+            "exportcast.service.cli.main",
+            "ingest",
+            str(csv),
+            "--series",
+            "kr-exports",
+        ],
         cwd=ROOT,
         env={**os.environ, "EXPORTCAST_DATA_DIR": str(data_dir)},
         capture_output=True,

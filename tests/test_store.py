@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.series import Observation, SeriesError, parse_month
-from service.store import Conflict, NotFound, VersionRecord, open_store
-from service.store.base import stamp, utc_now
+from exportcast.models.series import Observation, parse_month
+from exportcast.models.validate import SeriesError
+from exportcast.service.store import Conflict, NotFound, VersionRecord
+from exportcast.service.store.base import stamp, utc_now
+from exportcast.service.store.connect import open_store
 from tests.postgres_server import PostgresServer, server_binaries
 
 

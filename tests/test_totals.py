@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from models import totals
+from exportcast.models import totals
 
 positive = st.floats(min_value=1.0, max_value=1e6, allow_nan=False, allow_infinity=False)
 

@@ -1,0 +1,44 @@
+"""Series bundled with the package, with their sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from exportcast.models.series import MonthlySeries
+from exportcast.models.validate import parse_csv
+
+
+@dataclass(frozen=True)
+class BundledSeries:
+    id: str
+    name: str
+    unit: str
+    file: str
+    targets: tuple[float, ...]
+    source: str
+
+
+BUNDLED: dict[str, BundledSeries] = {
+    "kr-exports": BundledSeries(
+        id="kr-exports",
+        name="South Korea goods exports (customs-clearance basis)",
+        unit="USD millions",
+        file="kr-exports.csv",
+        targets=(700_000.0, 1_000_000.0),
+        source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002)",
+    )
+}
+
+
+def bundled_text(series_id: str) -> str:
+    meta = BUNDLED[series_id]
+    return resources.files(__name__).joinpath(meta.file).read_text(encoding="utf-8")
+
+
+def load_bundled(series_id: str = "kr-exports") -> MonthlySeries:
+    if series_id not in BUNDLED:
+        known = ", ".join(sorted(BUNDLED))
+        raise KeyError(f"no bundled series {series_id!r} (known: {known})")
+    meta = BUNDLED[series_id]
+    return parse_csv(bundled_text(series_id), meta.id, meta.unit, meta.name)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import Request, status
 from fastapi.responses import JSONResponse
 
-from models.series import SeriesError
-from service.store import Conflict, NotFound
+from exportcast.models.validate import SeriesError
+from exportcast.service.store import Conflict, NotFound
 
 
 def rejected(exc: SeriesError, what: str = "batch") -> JSONResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.store.sql import SqlStore, schema
+from exportcast.service.store.sql import SqlStore, schema
 
 WRITE_LOCK = 7_345_021  # any constant shared by every instance of this service
 

@@ -12,8 +12,9 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.series import Observation, SeriesError, gap_problem, missing_months
-from service.store.base import (
+from exportcast.models.series import Observation
+from exportcast.models.validate import SeriesError, gap_problem, missing_months
+from exportcast.service.store.base import (
     Conflict,
     IngestOutcome,
     Job,
@@ -146,11 +147,6 @@ class SqlStore:
             cur.close()
             conn.rollback()  # end the read snapshot; nothing was written
 
-    def ping(self) -> None:
-        with self._read() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
-
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
@@ -216,7 +212,6 @@ class SqlStore:
 
     # -- observations -------------------------------------------------------------------
     def observations(self, id: str, as_of: datetime | None = None) -> list[StoredObservation]:
-        self.get_series(id)
         with self._read() as cur:
             if as_of is None:
                 cur.execute(
@@ -232,7 +227,10 @@ class SqlStore:
                     "AND (superseded_at IS NULL OR superseded_at > ?) ORDER BY month",
                     (id, moment, moment),
                 )
-            return [StoredObservation(m, v, r) for m, v, r in cur.fetchall()]
+            rows = [StoredObservation(m, v, r) for m, v, r in cur.fetchall()]
+        if not rows:
+            self.get_series(id)  # NotFound for a series that does not exist
+        return rows
 
     def ingest(
         self, id: str, batch: Sequence[Observation], queue_retrain: bool = True
@@ -313,13 +311,6 @@ class SqlStore:
             (series_id,),
         )
         return self._job(cur.fetchone())
-
-    def queue_retrain(self, series_id: str) -> Job:
-        with self._write() as cur:
-            cur.execute("SELECT 1 FROM series WHERE id = ?", (series_id,))
-            if cur.fetchone() is None:
-                raise NotFound(f"no series {series_id!r}")
-            return self._queue(cur, series_id)
 
     def claim_job(self, worker: str, lease_seconds: float) -> Job | None:
         # Every worker asks several times a second; a read answers the usual "nothing to
@@ -418,28 +409,43 @@ class SqlStore:
                 raise NotFound(f"series {series_id!r} has no model version {version}")
             cur.execute("UPDATE series SET active_version = ? WHERE id = ?", (version, series_id))
 
+    @staticmethod
+    def _version_record(r: Sequence[Any]) -> VersionRecord:
+        return VersionRecord(
+            series_id=r[0],
+            version=r[1],
+            created_at=r[2],
+            data_through=r[3],
+            model=r[4],
+            members=tuple(json.loads(r[5])),
+            description=r[6],
+            fit_seconds=r[7],
+            info=json.loads(r[8]),
+        )
+
     def versions(self, series_id: str) -> list[VersionRecord]:
-        self.get_series(series_id)
         with self._read() as cur:
             cur.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE series_id = ? "
                 "ORDER BY version",
                 (series_id,),
             )
-            return [
-                VersionRecord(
-                    series_id=r[0],
-                    version=r[1],
-                    created_at=r[2],
-                    data_through=r[3],
-                    model=r[4],
-                    members=tuple(json.loads(r[5])),
-                    description=r[6],
-                    fit_seconds=r[7],
-                    info=json.loads(r[8]),
-                )
-                for r in cur.fetchall()
-            ]
+            records = [self._version_record(r) for r in cur.fetchall()]
+        if not records:
+            self.get_series(series_id)  # NotFound for a series that does not exist
+        return records
+
+    def version(self, series_id: str, version: int) -> VersionRecord:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM model_versions "
+                "WHERE series_id = ? AND version = ?",
+                (series_id, version),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"series {series_id!r} has no model version {version}")
+        return self._version_record(row)
 
     def artifact(self, series_id: str, version: int) -> bytes:
         with self._read() as cur:

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from service.store.sql import SqlStore, schema
+from exportcast.service.store.sql import SqlStore, schema
 
 SCHEMA = schema(real="REAL", blob="BLOB", identity="INTEGER PRIMARY KEY AUTOINCREMENT")
 

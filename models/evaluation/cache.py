@@ -1,0 +1,58 @@
+"""Backtest fits on disk, keyed by a hash of exactly the data each fit saw.
+
+A revision of a month invalidates only the fits whose cut-off includes it; a re-run of the
+same backtest reads every fit back instead of refitting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from exportcast.models.evaluation.origins import Fitted, Origin
+from exportcast.models.series import MonthlySeries
+
+CACHE_VERSION = "2"  # bump when a model changes, so cached fits are not reused
+
+
+def cache_key(series: MonthlySeries, origin: Origin, model: str, n_paths: int, seed: int) -> str:
+    seen = series.values[: origin.cutoff - series.start + 1]
+    digest = hashlib.sha256()
+    digest.update(f"{CACHE_VERSION}|{model}|{n_paths}|{seed}|{series.start}|".encode())
+    digest.update(np.ascontiguousarray(seen, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:32]
+
+
+class FitCache:
+    """A folder of `.npz` files, one per fit; `None` as the root caches nothing."""
+
+    def __init__(self, root: Path | None):
+        self.root = root
+
+    def _path(self, key: str, model: str) -> Path:
+        assert self.root is not None
+        return self.root / model / f"{key}.npz"
+
+    def get(self, key: str, model: str) -> Fitted | None:
+        if self.root is None:
+            return None
+        path = self._path(key, model)
+        if not path.exists():
+            return None
+        with np.load(path) as npz:
+            errors = npz["recent_errors"] if "recent_errors" in npz.files else None
+            return Fitted(npz["totals"], float(npz["seconds"]), errors)
+
+    def put(self, key: str, model: str, fitted: Fitted) -> None:
+        if self.root is None:
+            return
+        path = self._path(key, model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"totals": fitted.totals, "seconds": np.array(fitted.seconds)}
+        if fitted.recent_errors is not None:
+            arrays["recent_errors"] = fitted.recent_errors
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)

@@ -1,0 +1,72 @@
+"""The yardstick: `auto`, its members, other models and the naive baselines, backtested
+on every (year, m) in one run and scored side by side."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exportcast.models.evaluation import backtest
+from exportcast.models.evaluation.auto import AutoState, cases_for, learn_auto
+from exportcast.models.evaluation.backtest import ModelFactory, Progress
+from exportcast.models.evaluation.baselines import BASELINES
+from exportcast.models.evaluation.origins import Origin, origins
+from exportcast.models.evaluation.scoring import Case, Score, score_table
+from exportcast.models.series import MonthlySeries
+
+
+@dataclass
+class Report:
+    cases: list[Case]
+    scores: list[Score]
+    seconds: float
+    fit_seconds: dict[str, float]
+    states: dict[Origin, AutoState] = field(default_factory=dict)
+
+    def mape(self, model: str, m: int) -> float:
+        return next(s.mape for s in self.scores if s.model == model and s.months == str(m))
+
+
+def yardstick(
+    series: MonthlySeries,
+    members: Sequence[str],
+    factory: ModelFactory,
+    models: Sequence[str] = (),
+    from_year: int = 2010,
+    to_year: int | None = None,
+    learn_years: int = 6,
+    n_paths: int = 1000,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Backtest `auto` (learned from `members`), each member, `models` and the naive
+    baselines on every (year, m) from `from_year`. Members also run on the `learn_years`
+    before it, so that `auto` has a past to learn from at the first scored origin."""
+    started = time.perf_counter()
+    first = max(from_year - learn_years, (series.start + 36) // 12)
+    learn_at = origins(series, first, to_year)
+    scored_at = [o for o in learn_at if o.year >= from_year]
+    fitted_models = list(dict.fromkeys([*members, *models]))
+    results = backtest.run(
+        series,
+        fitted_models,
+        learn_at,
+        factory,
+        n_paths,
+        jobs=jobs,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    results.update(backtest.run(series, list(BASELINES), scored_at, factory))
+    auto_cases, states = learn_auto(series, members, results, learn_at)
+    cases = [c for c in auto_cases if c.year >= from_year]
+    for name in [*fitted_models, *BASELINES]:
+        cases.extend(cases_for(series, name, results, scored_at))
+    fit_seconds = {
+        name: float(sum(results[(name, o)].seconds for o in learn_at if (name, o) in results))
+        for name in fitted_models
+    }
+    return Report(cases, score_table(cases), time.perf_counter() - started, fit_seconds, states)

@@ -1,0 +1,187 @@
+"""A version's sample paths, and every answer read from them without refitting: year
+totals, intervals, target probabilities, monthly quantiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from exportcast.models import totals
+from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
+from exportcast.models.results import (
+    Forecast,
+    MonthlyForecast,
+    MonthQuantiles,
+    TargetOutlook,
+    YearProjection,
+)
+from exportcast.models.series import MonthlySeries, format_month
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Sample paths of one fitted model, with what is needed to turn them into totals.
+
+    `learned` is what `auto` learned (weights, calibration, break, expected error, the
+    backtest behind them); empty for a single model.
+    """
+
+    series_id: str
+    unit: str
+    model: str
+    members: tuple[str, ...]
+    description: str
+    data_through: int  # month index of the last published month
+    actual_to_date: float  # published months of the year that the paths complete
+    paths: np.ndarray = field(repr=False)  # (n_paths, horizon)
+    labels: np.ndarray | None = field(default=None, repr=False)  # member index of each path
+    fit_seconds: float = 0.0
+    learned: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first_month(self) -> int:
+        return self.data_through + 1
+
+    @property
+    def horizon(self) -> int:
+        return self.paths.shape[1]
+
+    @property
+    def n_paths(self) -> int:
+        return self.paths.shape[0]
+
+    def only(self, member: str) -> Simulation:
+        """The paths that one ensemble member drew, as a simulation of its own."""
+        if member == self.model:
+            return self
+        if member not in self.members or self.labels is None:
+            raise KeyError(f"model {member!r} is not part of this version ({self.model})")
+        keep = self.labels == self.members.index(member)
+        return replace(
+            self,
+            model=member,
+            members=(member,),
+            description=f"{member}'s paths within {self.model}",
+            paths=self.paths[keep],
+            labels=None,
+            learned={},
+        )
+
+
+def check_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
+    if paths.shape != (n_paths, horizon):
+        raise ValueError(f"paths have shape {paths.shape}, expected {(n_paths, horizon)}")
+    if not np.all(np.isfinite(paths)) or np.any(paths <= 0):
+        raise ValueError("paths must be finite and positive")
+
+
+def implausibility(sim: Simulation, series: MonthlySeries, factor: float = 4.0) -> str | None:
+    """Why these paths should not be served, or None.
+
+    A first-year median more than `factor` times above or below the last complete
+    year's total is not a forecast but a symptom (a unit slip in new data, a diverging fit).
+    """
+    first_year = sim.first_month // 12
+    months, last_total = series.year_to_date(first_year - 1)
+    if months < 12:
+        return None
+    (draws,) = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years=1)
+    median = float(np.median(draws.totals))
+    if not last_total / factor <= median <= last_total * factor:
+        return (
+            f"implausible projection: {first_year} median {median:,.0f} against "
+            f"{last_total:,.0f} in {first_year - 1} (allowed factor {factor:g})"
+        )
+    return None
+
+
+def summarise(
+    sim: Simulation,
+    years: int = DEFAULT_YEARS,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    targets: Sequence[float] = (),
+    monthly_horizon: int | None = None,
+) -> Forecast:
+    """Year totals, intervals, target probabilities and monthly quantiles from the paths."""
+    levels = tuple(float(level) for level in levels)
+    draws = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years)
+    if len(draws) < years:
+        raise ValueError(f"the paths cover {len(draws)} calendar years, {years} were asked for")
+    projections = [
+        YearProjection(
+            year=d.year,
+            months_observed=d.months_observed,
+            actual_to_date=d.actual_to_date,
+            median=float(np.median(d.totals)),
+            mean=float(np.mean(d.totals)),
+            intervals=totals.intervals(d.totals, levels),
+            prob_at_least={t: totals.prob_at_least(d.totals, t) for t in targets},
+        )
+        for d in draws
+    ]
+    outlooks = [
+        TargetOutlook(
+            amount=t,
+            first_year_p50=totals.first_year_p50({p.year: p.prob_at_least[t] for p in projections}),
+            crossing_year=totals.crossing_years(draws, t),
+        )
+        for t in targets
+    ]
+    horizon = sum(12 - d.months_observed for d in draws)
+    if monthly_horizon is not None:
+        horizon = monthly_horizon
+    learned = sim.learned
+    return Forecast(
+        series=sim.series_id,
+        unit=sim.unit,
+        model=sim.model,
+        members=sim.members,
+        description=sim.description,
+        data_through=format_month(sim.data_through),
+        levels=levels,
+        n_paths=sim.n_paths,
+        years=projections,
+        targets=outlooks,
+        monthly=monthly_quantiles(sim, horizon, levels),
+        weights=learned.get("weights"),
+        calibration_scale=learned.get("calibration_scale"),
+        break_detected=learned.get("break_detected"),
+        expected_error=learned.get("expected_error"),
+    )
+
+
+def monthly_quantiles(
+    sim: Simulation, horizon: int, levels: Sequence[float] = DEFAULT_LEVELS
+) -> list[MonthQuantiles]:
+    if horizon > sim.horizon:
+        raise ValueError(f"the paths cover {sim.horizon} months, {horizon} were asked for")
+    window = sim.paths[:, :horizon]
+    median, mean, bands = totals.path_quantiles(window, levels)
+    return [
+        MonthQuantiles(
+            month=format_month(sim.first_month + h),
+            median=float(median[h]),
+            mean=float(mean[h]),
+            intervals={lv: (float(lo[h]), float(hi[h])) for lv, (lo, hi) in bands.items()},
+        )
+        for h in range(horizon)
+    ]
+
+
+def monthly_forecast(
+    sim: Simulation, horizon: int, levels: Sequence[float] = DEFAULT_LEVELS
+) -> MonthlyForecast:
+    levels = tuple(float(level) for level in levels)
+    return MonthlyForecast(
+        series=sim.series_id,
+        unit=sim.unit,
+        model=sim.model,
+        members=sim.members,
+        data_through=format_month(sim.data_through),
+        levels=levels,
+        n_paths=sim.n_paths,
+        monthly=monthly_quantiles(sim, horizon, levels),
+    )

@@ -1,0 +1,166 @@
+"""Rows to series: every bad row is named, and nothing is used until all rows are good.
+
+The API, the command line and the bundled data all come through here, so a file the CLI
+refuses is refused by the API with the same words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from exportcast.models.series import MonthlySeries, Observation, format_month, parse_month
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row or a batch was refused; `line` is 1-based in the source when known."""
+
+    message: str
+    line: int | None = None
+    month: str | None = None
+    where: str | None = None  # a location other than a line, e.g. "observations[2]"
+
+    def location(self) -> str | None:
+        if self.where is not None:
+            return self.where
+        return f"line {self.line}" if self.line is not None else None
+
+    def __str__(self) -> str:
+        place = self.location()
+        return f"{place}: {self.message}" if place else self.message
+
+
+class SeriesError(ValueError):
+    """Input that cannot become a series. Carries every problem found, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def check_value(text: str | float) -> float:
+    """A value that is a finite number above zero, or ValueError saying why not."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"value {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"value {text!r} is not finite")
+    if value <= 0:
+        raise ValueError(f"value {value:g} must be > 0")
+    return value
+
+
+Location = int | str | None  # a 1-based line number, or a label such as "observations[2]"
+
+
+def _problem(message: str, at: Location, month: str | None = None) -> Problem:
+    if isinstance(at, str):
+        return Problem(message, None, month, at)
+    return Problem(message, at, month)
+
+
+def check_rows(rows: Iterable[tuple[Location, object, object]]) -> list[Observation]:
+    """Validate (location, month, value) rows; raise SeriesError naming every bad row.
+
+    Duplicated months inside one batch are refused: which one would win is a guess.
+    """
+    problems: list[Problem] = []
+    seen: dict[int, Location] = {}
+    out: list[Observation] = []
+    for at, month_text, value_text in rows:
+        if not isinstance(month_text, str):
+            problems.append(_problem(f"month {month_text!r} is not a YYYY-MM string", at))
+            continue
+        try:
+            month = parse_month(month_text)
+        except ValueError as exc:
+            problems.append(_problem(str(exc), at, month_text))
+            continue
+        if isinstance(value_text, bool):
+            problems.append(_problem(f"value {value_text!r} is not a number", at, month_text))
+            continue
+        try:
+            value = check_value(value_text)  # type: ignore[arg-type]
+        except ValueError as exc:
+            problems.append(_problem(str(exc), at, format_month(month)))
+            continue
+        if month in seen:
+            first = seen[month]
+            label = f"line {first}" if isinstance(first, int) else first
+            also = f" (first at {label})" if label is not None else ""
+            problems.append(_problem(f"month {format_month(month)} repeated{also}", at))
+            continue
+        seen[month] = at
+        out.append(Observation(month, value, at if isinstance(at, int) else None))
+    if problems:
+        raise SeriesError(problems)
+    return sorted(out, key=lambda o: o.month)
+
+
+def missing_months(months: Iterable[int]) -> list[int]:
+    """Months absent between the first and the last of `months`."""
+    ordered = sorted(set(months))
+    gaps: list[int] = []
+    for a, b in itertools.pairwise(ordered):
+        gaps.extend(range(a + 1, b))
+    return gaps
+
+
+def gap_problem(gaps: Sequence[int]) -> Problem:
+    shown = ", ".join(format_month(m) for m in gaps[:24])
+    more = f" and {len(gaps) - 24} more" if len(gaps) > 24 else ""
+    return Problem(f"gap in the series: missing {shown}{more}")
+
+
+def series_from_observations(
+    observations: Sequence[Observation], id: str, unit: str, name: str = ""
+) -> MonthlySeries:
+    if not observations:
+        raise SeriesError([Problem("no observations")])
+    months = [o.month for o in observations]
+    gaps = missing_months(months)
+    if gaps:
+        raise SeriesError([gap_problem(gaps)])
+    ordered = sorted(observations, key=lambda o: o.month)
+    return MonthlySeries(id, unit, ordered[0].month, np.array([o.value for o in ordered]), name)
+
+
+_VALUE_COLUMNS = ("value", "exports_usd_millions")
+
+
+def read_csv_rows(text: str) -> list[tuple[int, str, str]]:
+    """(line, month, value) from a CSV with a `month` column and a `value` (or the bundled
+    file's `exports_usd_millions`) column. Extra columns are ignored."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise SeriesError([Problem("empty CSV")]) from None
+    if "month" not in header:
+        raise SeriesError([Problem("CSV header has no 'month' column", 1)])
+    value_col = next((c for c in _VALUE_COLUMNS if c in header), None)
+    if value_col is None:
+        raise SeriesError([Problem("CSV header has no 'value' column", 1)])
+    i_month, i_value = header.index("month"), header.index(value_col)
+    rows: list[tuple[int, str, str]] = []
+    for line_no, row in enumerate(reader, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) <= max(i_month, i_value):
+            rows.append((line_no, row[i_month] if len(row) > i_month else "", ""))
+            continue
+        rows.append((line_no, row[i_month].strip(), row[i_value].strip()))
+    return rows
+
+
+def parse_csv(text: str, id: str = "csv", unit: str = "", name: str = "") -> MonthlySeries:
+    observations = check_rows(read_csv_rows(text))
+    return series_from_observations(observations, id, unit, name)

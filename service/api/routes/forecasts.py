@@ -1,0 +1,138 @@
+"""Forecast reads: served from the active version's stored paths, never by fitting."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import Query as Param
+from starlette.concurrency import run_in_threadpool
+
+from exportcast.models import limits
+from exportcast.service.api.deps import AUTH_RESPONSES, ActiveDep, StoreDep, require_reader
+from exportcast.service.schemas import Detail, ForecastOut, MonthlyForecastOut
+from exportcast.service.serving.active import Active, ActiveForecasts
+from exportcast.service.serving.bodies import ForecastQuery, not_modified, validator_headers
+
+router = APIRouter(prefix="/v1/series/{series_id}/forecast", tags=["forecasts"])
+DEFAULT_LEVELS_TEXT = ",".join(f"{level:g}" for level in limits.DEFAULT_LEVELS)
+
+
+def _numbers(name: str, text: str) -> list[float]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        return [float(p) for p in parts]
+    except ValueError:
+        raise HTTPException(
+            422, f"{name}: {text!r} is not a comma-separated list of numbers"
+        ) from None
+
+
+def parse_levels(text: str) -> tuple[float, ...]:
+    try:
+        return limits.check_levels(_numbers("levels", text))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def parse_targets(text: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
+    if text is None:
+        return default
+    try:
+        return limits.check_targets(_numbers("targets", text))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _active(active_forecasts, series_id: str, store) -> Active:
+    active = active_forecasts.get(series_id)
+    if active is None:
+        store.get_series(series_id)  # 404 when the series does not exist at all
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"series {series_id!r} has no active model version yet; its first retrain is pending",
+            headers={"Retry-After": "5"},
+        )
+    return active
+
+
+def _model(active: Active, model: str | None) -> str | None:
+    if model is None or model == active.sim.model:
+        return None
+    if model not in active.sim.members:
+        choices = ", ".join([active.sim.model, *active.sim.members])
+        raise HTTPException(422, f"model: {model!r} is not in version {active.version} ({choices})")
+    return model
+
+
+async def _respond(
+    request: Request, forecasts: ActiveForecasts, active: Active, query: ForecastQuery
+) -> Response:
+    if query == active.default_query(query.kind):
+        body = active.polled[query.kind]
+    else:
+        body = await run_in_threadpool(forecasts.response, active, query)
+    headers = validator_headers(body)
+    if not_modified(request.headers.get("if-none-match"), body):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body.content, media_type="application/json", headers=headers)
+
+
+_COMMON = {
+    "dependencies": [Depends(require_reader)],
+    "responses": {
+        304: {"description": "If-None-Match matched the current ETag; no body"},
+        404: {"model": Detail},
+        422: {"model": Detail},
+        503: {"model": Detail, "description": "no model version trained yet"},
+        **AUTH_RESPONSES,
+    },
+}
+
+
+@router.get("", response_model=ForecastOut, **_COMMON)
+async def annual_forecast(
+    series_id: str,
+    request: Request,
+    forecasts: ActiveDep,
+    store: StoreDep,
+    years: int = Param(
+        limits.DEFAULT_YEARS,
+        ge=1,
+        le=limits.MAX_YEARS,
+        description="calendar years, the current one first",
+    ),
+    levels: str = Param(
+        DEFAULT_LEVELS_TEXT, description="interval levels in percent, comma-separated"
+    ),
+    targets: str | None = Param(
+        None, description="amounts in the series' unit; default: the series' own targets"
+    ),
+    model: str | None = Param(None, description="one member of the active ensemble"),
+) -> Response:
+    """Year-end and multi-year totals with intervals and target probabilities."""
+    active = _active(forecasts, series_id, store)
+    query = ForecastQuery(
+        "annual",
+        model=_model(active, model),
+        years=years,
+        levels=parse_levels(levels),
+        targets=parse_targets(targets, active.targets),
+    )
+    return await _respond(request, forecasts, active, query)
+
+
+@router.get("/monthly", response_model=MonthlyForecastOut, **_COMMON)
+async def monthly_forecast(
+    series_id: str,
+    request: Request,
+    forecasts: ActiveDep,
+    store: StoreDep,
+    horizon: int = Param(limits.DEFAULT_MONTHLY_HORIZON, ge=1, le=limits.MAX_HORIZON),
+    levels: str = Param(DEFAULT_LEVELS_TEXT),
+    model: str | None = Param(None),
+) -> Response:
+    """Monthly quantiles of the sample paths."""
+    active = _active(forecasts, series_id, store)
+    query = ForecastQuery(
+        "monthly", model=_model(active, model), levels=parse_levels(levels), horizon=horizon
+    )
+    return await _respond(request, forecasts, active, query)

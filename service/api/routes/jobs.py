@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from exportcast.service.api.deps import AUTH_RESPONSES, StoreDep, require_reader
+from exportcast.service.schemas import Detail, JobOut
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.get(
+    "/{job_id}",
+    response_model=JobOut,
+    dependencies=[Depends(require_reader)],
+    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+)
+def read_job(job_id: int, store: StoreDep) -> JobOut:
+    job = store.get_job(job_id)
+    return JobOut(
+        id=job.id,
+        series=job.series_id,
+        status=job.status,
+        model_version=job.model_version,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )

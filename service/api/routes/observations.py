@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from exportcast.models.series import format_month
+from exportcast.models.validate import Problem, SeriesError
+from exportcast.service.api.deps import (
+    AUTH_RESPONSES,
+    RunnerDep,
+    StoreDep,
+    require_reader,
+    require_writer,
+)
+from exportcast.service.ingest import ingest_rows, rows_from_csv, rows_from_json
+from exportcast.service.schemas import (
+    Detail,
+    IngestAccepted,
+    JobRef,
+    ObservationBatch,
+    ObservationList,
+    ObservationOut,
+    Rejected,
+)
+
+router = APIRouter(prefix="/v1/series/{series_id}/observations", tags=["observations"])
+
+
+@router.get(
+    "",
+    response_model=ObservationList,
+    dependencies=[Depends(require_reader)],
+    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+)
+def read_observations(
+    series_id: str,
+    store: StoreDep,
+    as_of: datetime | None = Query(
+        None, description="ISO-8601 datetime: the values as they were known then"
+    ),
+) -> ObservationList:
+    rows = store.observations(series_id, as_of)
+    return ObservationList(
+        series=series_id,
+        as_of=as_of.isoformat() if as_of else None,
+        observations=[
+            ObservationOut(month=format_month(o.month), value=o.value, recorded_at=o.recorded_at)
+            for o in rows
+        ],
+    )
+
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": ObservationBatch.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                ),
+                "example": {"observations": [{"month": "2026-06", "value": 91234.5}]},
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "month,value\n2026-06,91234.5\n",
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=IngestAccepted,
+    dependencies=[Depends(require_writer)],
+    openapi_extra=_BODY,
+    responses={
+        422: {"model": Rejected, "description": "bad rows, all named; nothing stored"},
+        404: {"model": Detail},
+        415: {"model": Detail},
+        **AUTH_RESPONSES,
+    },
+)
+async def add_observations(
+    series_id: str, request: Request, store: StoreDep, runner: RunnerDep
+) -> IngestAccepted:
+    """New months append; a month already stored is a revision (the old value is kept as a
+    vintage). The whole batch is validated first and stored in one transaction."""
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    raw = await request.body()
+    if kind in ("application/json", ""):
+        try:
+            rows = rows_from_json(json.loads(raw or b"null"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SeriesError([Problem(f"body is not valid JSON: {exc}")]) from None
+    elif kind in ("text/csv", "text/plain"):
+        try:
+            rows = rows_from_csv(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise SeriesError([Problem("CSV body is not UTF-8")]) from None
+    else:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json or text/csv"
+        )
+    outcome = await run_in_threadpool(ingest_rows, store, series_id, rows)
+    if outcome.job_id is not None and runner is not None:
+        runner.nudge()
+    job = None
+    if outcome.job_id is not None:
+        job = JobRef(id=outcome.job_id, status_url=f"/v1/jobs/{outcome.job_id}")
+    return IngestAccepted(
+        accepted=outcome.accepted,
+        new_months=[format_month(m) for m in outcome.new_months],
+        revised_months=[format_month(m) for m in outcome.revised_months],
+        unchanged_months=[format_month(m) for m in outcome.unchanged_months],
+        job=job,
+    )

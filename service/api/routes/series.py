@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, status
+
+from exportcast.models.series import format_month
+from exportcast.service.api.deps import AUTH_RESPONSES, StoreDep, require_reader, require_writer
+from exportcast.service.schemas import Detail, SeriesCreate, SeriesList, SeriesOut
+from exportcast.service.store import SeriesRecord
+
+router = APIRouter(prefix="/v1/series", tags=["series"])
+
+
+def series_out(record: SeriesRecord) -> SeriesOut:
+    return SeriesOut(
+        id=record.id,
+        name=record.name,
+        unit=record.unit,
+        targets=list(record.targets),
+        first_month=format_month(record.first_month) if record.first_month is not None else None,
+        last_month=format_month(record.last_month) if record.last_month is not None else None,
+        n_observations=record.n_observations,
+        active_model_version=record.active_version,
+    )
+
+
+@router.get(
+    "", response_model=SeriesList, dependencies=[Depends(require_reader)], responses=AUTH_RESPONSES
+)
+def list_series(store: StoreDep) -> SeriesList:
+    return SeriesList(series=[series_out(r) for r in store.list_series()])
+
+
+@router.post(
+    "",
+    response_model=SeriesOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_writer)],
+    responses={409: {"model": Detail}, **AUTH_RESPONSES},
+)
+def create_series(body: SeriesCreate, store: StoreDep) -> SeriesOut:
+    return series_out(store.create_series(body.id, body.name, body.unit, body.targets))
+
+
+@router.get(
+    "/{series_id}",
+    response_model=SeriesOut,
+    dependencies=[Depends(require_reader)],
+    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+)
+def get_series(series_id: str, store: StoreDep) -> SeriesOut:
+    return series_out(store.get_series(series_id))

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from exportcast.models.series import format_month
+from exportcast.service.api.deps import (
+    AUTH_RESPONSES,
+    ActiveDep,
+    StoreDep,
+    require_reader,
+    require_writer,
+)
+from exportcast.service.schemas import Detail, VersionList, VersionOut
+
+router = APIRouter(prefix="/v1/series/{series_id}/models", tags=["model versions"])
+
+
+def _list(series_id: str, store) -> VersionList:
+    active = store.get_series(series_id).active_version
+    return VersionList(
+        series=series_id,
+        versions=[
+            VersionOut(
+                version=v.version,
+                created_at=v.created_at,
+                data_through=format_month(v.data_through),
+                model=v.model,
+                members=list(v.members),
+                description=v.description,
+                fit_seconds=v.fit_seconds,
+                status="active" if v.version == active else "standby",
+                active=v.version == active,
+                info=v.info,
+            )
+            for v in store.versions(series_id)
+        ],
+    )
+
+
+@router.get(
+    "",
+    response_model=VersionList,
+    dependencies=[Depends(require_reader)],
+    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+)
+def list_versions(series_id: str, store: StoreDep) -> VersionList:
+    return _list(series_id, store)
+
+
+@router.post(
+    "/{version}/activate",
+    response_model=VersionList,
+    dependencies=[Depends(require_writer)],
+    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+)
+def activate(series_id: str, version: int, store: StoreDep, forecasts: ActiveDep) -> VersionList:
+    """Switch the served version (rollback or forward); every worker follows within a poll."""
+    store.activate(series_id, version)
+    forecasts.sync()
+    return _list(series_id, store)

@@ -1,0 +1,1 @@
+"""The `exportcast` command line: imports the rest of the project, imported by nothing."""

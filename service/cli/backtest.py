@@ -1,0 +1,155 @@
+"""`exportcast backtest`: the yardstick as a table, JSON and a plot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from exportcast.models.evaluation.yardstick import Report, yardstick
+from exportcast.models.registry import AUTO_MEMBERS, NAMES, REFERENCES, get_model
+from exportcast.service.cli.progress import progress_bar
+from exportcast.service.cli.sources import add_source_arguments, load_series
+from exportcast.service.config import get_settings
+
+SHOWN_M = (0, 3, 6, 9, 11)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backtest", help="rolling-origin backtest of year-end totals")
+    add_source_arguments(p)
+    p.add_argument("--from-year", type=int, default=2010)
+    p.add_argument("--to-year", type=int, default=None)
+    p.add_argument(
+        "--models",
+        default=",".join([*AUTO_MEMBERS, "prophet", "snaive", "prophet_default"]),
+        help=f"besides auto and the naive baselines; from {', '.join([*NAMES[1:], *REFERENCES])}",
+    )
+    p.add_argument("--members", default=",".join(AUTO_MEMBERS), help="auto's members")
+    p.add_argument("--paths", type=int, default=1000)
+    p.add_argument("--jobs", type=int, default=2, help="processes (one BLAS thread each)")
+    p.add_argument(
+        "--cache-dir", type=Path, default=None, help="default: the service's fit cache/backtest"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--plot", type=Path, help="PNG of error and coverage by months known")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_series(args)
+    if loaded is None:
+        return 2
+    series, _ = loaded
+    members = [m for m in args.members.split(",") if m]
+    models = [m for m in args.models.split(",") if m and m not in members]
+    cache = args.cache_dir or get_settings().fit_cache() / "backtest"
+    report = yardstick(
+        series,
+        members,
+        get_model,
+        models,
+        from_year=args.from_year,
+        to_year=args.to_year,
+        n_paths=args.paths,
+        jobs=args.jobs,
+        cache_dir=cache / series.id,
+        progress=progress_bar("fitting"),
+    )
+    if args.json:
+        print(json.dumps(as_json(report), indent=1))
+    else:
+        print(table(report))
+    if args.plot:
+        plot(report, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def as_json(report: Report) -> dict:
+    return {
+        "seconds": round(report.seconds, 1),
+        "fit_seconds": {k: round(v, 1) for k, v in report.fit_seconds.items()},
+        "scores": [s.to_dict() for s in report.scores],
+    }
+
+
+def _order(report: Report) -> list[str]:
+    names = list(dict.fromkeys(s.model for s in report.scores))
+    return ["auto", *[n for n in names if n != "auto"]]
+
+
+def table(report: Report) -> str:
+    lines = [
+        "MAPE of the year-end total (%) by months known, and interval coverage over all cases",
+        f"{'model':16}"
+        + "".join(f"{'m=' + str(m):>7}" for m in SHOWN_M)
+        + f"{'bias':>7}{'cov80':>7}{'cov95':>7}{'W95':>7}",
+    ]
+    for name in _order(report):
+        row = f"{name:16}"
+        for m in SHOWN_M:
+            row += f"{report.mape(name, m):7.2f}"
+        total = next(s for s in report.scores if s.model == name and s.months == "all")
+        cov = total.coverage
+        row += f"{total.bias:7.2f}"
+        row += "".join(f"{'' if cov[lv] is None else f'{cov[lv]:.0%}':>7}" for lv in (80.0, 95.0))
+        row += f"{'' if total.winkler95 is None else f'{total.winkler95:.1f}':>7}"
+        lines.append(row)
+    lines.append("")
+    lines.append("coverage by months-known group (80% / 95%)")
+    for name in _order(report):
+        parts = []
+        for grp in ("0-2", "3-5", "6-8", "9-11"):
+            s = next(x for x in report.scores if x.model == name and x.months == grp)
+            if s.coverage[80.0] is None:
+                break
+            parts.append(f"{grp}: {s.coverage[80.0]:.0%}/{s.coverage[95.0]:.0%}")
+        if parts:
+            lines.append(f"  {name:16}" + "  ".join(parts))
+    fits = ", ".join(f"{k} {v:.0f}s" for k, v in report.fit_seconds.items())
+    lines.append("")
+    lines.append(f"run time {report.seconds:.0f}s; fitting time summed over processes: {fits}")
+    return "\n".join(lines)
+
+
+def plot(report: Report, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    months = list(range(12))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for name in _order(report):
+        mape = [report.mape(name, m) for m in months]
+        style = {"lw": 2.5, "color": "black"} if name == "auto" else {"lw": 1.2}
+        if name in ("run_rate", "ytd_growth", "seasonal_naive"):
+            style["ls"] = "--"
+        ax1.plot(months, mape, label=name, **style)
+        scores = {s.months: s for s in report.scores if s.model == name}
+        if scores["0"].coverage[80.0] is not None:
+            groups = ["0-2", "3-5", "6-8", "9-11"]
+            ax2.plot(
+                groups,
+                [100 * scores[g].coverage[80.0] for g in groups],
+                marker="o",
+                label=f"{name} 80%",
+                **style,
+            )
+    ax1.set(
+        xlabel="months of the year published (m)",
+        ylabel="MAPE of year-end total (%)",
+        title="Error by months known",
+        yscale="log",
+    )
+    ax1.legend(fontsize=8)
+    ax2.axhspan(75, 85, color="green", alpha=0.1)
+    ax2.axhline(80, color="green", lw=0.8)
+    ax2.set(
+        xlabel="months known", ylabel="coverage (%)", title="80% interval coverage", ylim=(0, 105)
+    )
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

@@ -1,0 +1,76 @@
+"""All configuration, read once from `EXPORTCAST_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from exportcast.models import limits
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXPORTCAST_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="where the SQLite file lives")
+    cache_dir: Path | None = Field(
+        None, description="backtest fits auto learns from; default: data_dir/cache"
+    )
+    metrics_dir: Path | None = Field(
+        None,
+        description="where `serve` workers keep the /metrics counters they add up, emptied at "
+        "start; default: data_dir/metrics (PROMETHEUS_MULTIPROC_DIR, when set, wins)",
+    )
+    database_url: str = Field(
+        "", description="sqlite:///FILE or postgresql://...; default: SQLite in data_dir"
+    )
+    api_token: SecretStr | None = Field(
+        None, description="bearer token for writes; unset = writes refused"
+    )
+    read_requires_token: bool = Field(False, description="require the token for reads too")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+    model: str = Field("auto", description="model fitted on each retrain")
+    n_paths: int = Field(
+        limits.DEFAULT_PATHS,
+        ge=limits.MIN_PATHS,
+        le=limits.MAX_PATHS,
+        description="sample paths per model version",
+    )
+    seed: int = 0
+    bootstrap: bool = Field(
+        True, description="load and train the bundled series into an empty store"
+    )
+    max_body_bytes: int = Field(2_000_000, description="largest request body accepted")
+    poll_seconds: float = Field(
+        0.25, gt=0, description="how often each worker checks for new versions and jobs"
+    )
+    job_lease_seconds: float = Field(
+        120.0, gt=0, description="a running job without a heartbeat this long is failed"
+    )
+    implausible_factor: float = Field(
+        4.0,
+        gt=1,
+        description="reject a version whose first-year median is this far off the last year",
+    )
+    response_cache_size: int = Field(
+        256, ge=0, description="forecast responses kept per process for non-default parameters"
+    )
+
+    def fit_cache(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+    def metrics_path(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'exportcast.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,103 @@
+"""The FastAPI application: wiring only. Routes live in `service/api/routes/`, one module
+per resource; what is served lives in `service/serving/`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from exportcast.models.datasets import BUNDLED, bundled_text
+from exportcast.models.simulation import Simulation
+from exportcast.models.validate import check_rows, read_csv_rows
+from exportcast.service.api.body_limit import BodySizeLimit
+from exportcast.service.api.errors import HANDLERS
+from exportcast.service.api.routes import forecasts, health, jobs, observations, series, versions
+from exportcast.service.config import Settings, get_settings
+from exportcast.service.metrics import Metrics, RequestMetrics
+from exportcast.service.serving.active import ActiveForecasts
+from exportcast.service.serving.polled import DefaultForecastReads
+from exportcast.service.store import Store, VersionRecord
+from exportcast.service.store.connect import open_store
+from exportcast.service.training import JobRunner, TrainRequest, train
+
+log = logging.getLogger("exportcast")
+
+DESCRIPTION = """Annual export totals with honest intervals, from monthly data.
+
+Forecasts are read from the active model version's stored sample paths; retraining runs in
+a worker process after new observations arrive. Writes need `Authorization: Bearer <token>`.
+"""
+
+
+def bootstrap_bundled(store: Store, series_id: str = "kr-exports") -> bool:
+    """An empty store gets the bundled series and a queued first retrain."""
+    meta = BUNDLED[series_id]
+    batch = check_rows(read_csv_rows(bundled_text(series_id)))
+    return store.bootstrap(meta.id, meta.name, meta.unit, meta.targets, batch)
+
+
+def create_app(
+    settings: Settings | None = None,
+    train_fn: Callable[[TrainRequest], object] = train,
+    run_jobs: bool = True,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings.database())
+        active = ActiveForecasts(store, settings.response_cache_size)
+        app.state.store = store
+        app.state.active = active
+        if settings.bootstrap and await asyncio.to_thread(bootstrap_bundled, store):
+            log.info("empty store: loaded the bundled series; its first retrain is queued")
+        await asyncio.to_thread(active.sync)  # restore active versions, no retraining
+
+        async def activated(sim: Simulation, record: VersionRecord) -> None:
+            await asyncio.to_thread(active.install, sim, record)
+
+        tasks = [asyncio.create_task(active.follow(settings.poll_seconds))]
+        runner = None
+        if run_jobs:
+            runner = JobRunner(
+                store,
+                settings,
+                activated,
+                train_fn,  # type: ignore[arg-type]
+                on_finished=app.state.metrics.job_finished,
+            )
+            tasks.append(asyncio.create_task(runner.run_forever()))
+        app.state.runner = runner
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if runner is not None:
+                runner.close()
+            store.close()
+
+    app = FastAPI(
+        title="exportcast",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    for exc_type, handler in HANDLERS.items():
+        app.add_exception_handler(exc_type, handler)
+    for module in (series, observations, forecasts, versions, jobs, health):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DefaultForecastReads, state=app.state)
+    app.state.metrics = Metrics(app.state)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    return app

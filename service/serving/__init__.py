@@ -1,0 +1,1 @@
+"""What is served: the active versions, their pre-serialised bodies, the polled fast path."""

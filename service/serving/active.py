@@ -1,0 +1,147 @@
+"""The forecasts each service process serves: the active version of every series, loaded
+once, with its default responses serialised at activation.
+
+Reads never fit anything. A GET with default parameters returns bytes made when the
+version became active; other parameters are computed from the stored paths once and kept
+in a small LRU. Every process polls the store for activations, so all workers switch to a
+new version within one poll interval; the process that trained a version installs it from
+memory instead of reading it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from exportcast.models.results import Forecast
+from exportcast.models.simulation import Simulation, summarise
+from exportcast.service import artifacts
+from exportcast.service.serving.bodies import Body, ForecastQuery, VersionStamp, serialise
+from exportcast.service.store import Store, VersionRecord
+
+log = logging.getLogger("exportcast.active")
+
+
+@dataclass
+class Active:
+    stamp: VersionStamp
+    sim: Simulation
+    targets: tuple[float, ...]
+    forecast: Forecast  # the default annual forecast, also read by /metrics
+    polled: dict[str, Body]  # the default bodies by kind ("annual", "monthly")
+    responses: OrderedDict[str, Body] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def series_id(self) -> str:
+        return self.stamp.series_id
+
+    @property
+    def version(self) -> int:
+        return self.stamp.version
+
+    @property
+    def created_at(self) -> str:
+        return self.stamp.created_at
+
+    def default_query(self, kind: str) -> ForecastQuery:
+        return ForecastQuery(kind, targets=self.targets if kind == "annual" else ())
+
+    def default_forecast(self) -> Forecast:
+        return self.forecast
+
+
+def activate(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -> Active:
+    """An active version with its default bodies serialised, ready to answer."""
+    stamp = VersionStamp(record.series_id, record.version, record.created_at)
+    annual = ForecastQuery("annual", targets=tuple(targets))
+    forecast = summarise(sim, annual.years, annual.levels, annual.targets)
+    polled = {
+        "annual": serialise(sim, stamp, annual, forecast),
+        "monthly": serialise(sim, stamp, ForecastQuery("monthly")),
+    }
+    return Active(stamp, sim, tuple(targets), forecast, polled)
+
+
+class ActiveForecasts:
+    def __init__(self, store: Store, cache_size: int = 256):
+        self.store = store
+        self.cache_size = cache_size
+        self._active: dict[str, Active] = {}
+        # The poll, a finished job and an activate call may sync at once; one at a time, so
+        # an older read of the store can never overwrite a newer version.
+        self._sync_lock = threading.Lock()
+
+    # -- reading ------------------------------------------------------------------------
+    def get(self, series_id: str) -> Active | None:
+        return self._active.get(series_id)
+
+    def all(self) -> list[Active]:
+        return list(self._active.values())
+
+    def response(self, active: Active, query: ForecastQuery) -> Body:
+        if query == active.default_query(query.kind):
+            return active.polled[query.kind]
+        key = query.key()
+        with active.lock:
+            body = active.responses.get(key)
+            if body is not None:
+                active.responses.move_to_end(key)
+                return body
+        body = serialise(active.sim, active.stamp, query)
+        with active.lock:
+            active.responses[key] = body
+            while len(active.responses) > self.cache_size:
+                active.responses.popitem(last=False)
+        return body
+
+    # -- keeping up with the store ------------------------------------------------------
+    def install(self, sim: Simulation, record: VersionRecord) -> None:
+        """Serve a version this process has just trained and stored, without reading back
+        its paths; a newer version loaded meanwhile is kept."""
+        series = self.store.get_series(record.series_id)
+        if series.active_version != record.version:
+            return  # another version was activated meanwhile; the next sync loads it
+        active = activate(sim, record, series.targets)
+        with self._sync_lock:
+            current = self._active.get(record.series_id)
+            if current is None or current.version != record.version:
+                self._active[record.series_id] = active
+
+    def sync(self) -> list[str]:
+        """Load versions activated since the last call (by any process); return their series."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> list[str]:
+        changed = []
+        for series_id, version in self.store.active_versions().items():
+            current = self._active.get(series_id)
+            if version is None:
+                continue
+            if current is not None and current.version == version:
+                continue
+            try:
+                self._active[series_id] = self.load(series_id, version)
+            except Exception:
+                log.exception("could not load %s version %s", series_id, version)
+                continue
+            changed.append(series_id)
+        return changed
+
+    def load(self, series_id: str, version: int) -> Active:
+        record = self.store.version(series_id, version)
+        sim = artifacts.load(self.store.artifact(series_id, version), record)
+        return activate(sim, record, self.store.get_series(series_id).targets)
+
+    async def follow(self, interval: float) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.sync)
+            except Exception:
+                log.exception("could not sync active versions")
+            await asyncio.sleep(interval)

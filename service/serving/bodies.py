@@ -1,0 +1,94 @@
+"""Forecast bodies as bytes, made from the response schemas, with their validators.
+
+A body is serialised once per (version, question) and answered from then on as bytes. Its
+strong ETag names the version, the version's creation and the question, so the same
+question to the same version always has the same bytes and tag, and a client's tag from a
+store rebuilt from scratch (versions numbered from 1 again) never matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_MONTHLY_HORIZON, DEFAULT_YEARS
+from exportcast.models.results import Forecast
+from exportcast.models.simulation import Simulation, monthly_forecast, summarise
+from exportcast.service.schemas import ForecastOut, MonthlyForecastOut
+
+CACHE_CONTROL = "no-cache"  # keep a copy, but revalidate: the ETag makes that a cheap 304
+
+
+@dataclass(frozen=True)
+class ForecastQuery:
+    """A forecast question, normalised so equal questions share one cache entry and ETag."""
+
+    kind: str  # "annual" or "monthly"
+    model: str | None = None  # one member of the version's ensemble, None for the whole
+    years: int = DEFAULT_YEARS
+    levels: tuple[float, ...] = DEFAULT_LEVELS
+    targets: tuple[float, ...] = ()
+    horizon: int = DEFAULT_MONTHLY_HORIZON
+
+    def key(self) -> str:
+        return json.dumps(
+            [self.kind, self.model, self.years, self.levels, self.targets, self.horizon]
+        )
+
+
+@dataclass(frozen=True)
+class Body:
+    etag: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class VersionStamp:
+    """Which model version a body comes from."""
+
+    series_id: str
+    version: int
+    created_at: str
+
+
+def etag_for(stamp: VersionStamp, query: ForecastQuery) -> str:
+    ident = f"{stamp.series_id}\n{stamp.version}\n{stamp.created_at}\n{query.key()}"
+    digest = hashlib.sha256(ident.encode())
+    return f'"v{stamp.version}-{digest.hexdigest()[:20]}"'
+
+
+def serialise(
+    sim: Simulation, stamp: VersionStamp, query: ForecastQuery, forecast: Forecast | None = None
+) -> Body:
+    """The JSON body for a question, validated into its response schema and dumped from it.
+
+    `generated_at` is when the version was made, not when the body was: the same question
+    to the same version gives the same bytes, so the ETag stays a strong validator even
+    after a cache eviction.
+    """
+    if query.model is not None:
+        sim = sim.only(query.model)
+    served = {"model_version": stamp.version, "generated_at": stamp.created_at}
+    if query.kind == "annual":
+        if forecast is None:
+            forecast = summarise(sim, query.years, query.levels, query.targets)
+        body = ForecastOut.model_validate({**forecast.to_dict(), **served})
+    else:
+        monthly = monthly_forecast(sim, query.horizon, query.levels)
+        body = MonthlyForecastOut.model_validate({**monthly.to_dict(), **served})
+    return Body(etag_for(stamp, query), body.model_dump_json().encode())
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison, as If-None-Match asks."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def not_modified(if_none_match: str | None, body: Body) -> bool:
+    return bool(if_none_match) and etag_matches(if_none_match or "", body.etag)
+
+
+def validator_headers(body: Body) -> dict[str, str]:
+    return {"etag": body.etag, "cache-control": CACHE_CONTROL}

@@ -1,0 +1,178 @@
+"""Every documented route answers what `/openapi.json` says it does.
+
+Each route is called for real on a trained store (the polled fast path and the routed
+answer both), and every JSON body is validated against the response schema the document
+gives for its status code, with the document's own components. Response schemas forbid
+undeclared fields, so a field the engine adds without the schema fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from exportcast.models.results import Forecast
+from exportcast.service.main import create_app
+from exportcast.service.serving.bodies import ForecastQuery, serialise
+from tests.service_helpers import AUTH, settings_for, wait_job, wait_ready
+
+
+@pytest.fixture(scope="module")
+def served(trained_store, tmp_path_factory):
+    import shutil
+
+    data = tmp_path_factory.mktemp("contract") / "data"
+    shutil.copytree(trained_store, data)
+    with TestClient(create_app(settings_for(data))) as client:
+        wait_ready(client)
+        yield client, client.get("/openapi.json").json()
+
+
+def response_schema(doc: dict, path: str, method: str, status: int) -> dict | None:
+    """The JSON schema the document gives for this answer; fails if the status is not
+    documented at all."""
+    operation = doc["paths"][path][method]
+    responses = operation["responses"]
+    assert str(status) in responses, f"{method.upper()} {path} answered {status}, undocumented"
+    content = responses[str(status)].get("content", {})
+    return content.get("application/json", {}).get("schema")
+
+
+def check(doc: dict, path: str, method: str, response) -> Any:
+    schema = response_schema(doc, path, method, response.status_code)
+    if response.status_code == 304:
+        assert response.content == b"" and response.headers["etag"]
+        return None
+    body = response.json()
+    assert schema, f"{method.upper()} {path} {response.status_code}: no schema documented"
+    Draft202012Validator({**schema, "components": doc["components"]}).validate(body)
+    return body
+
+
+def test_every_documented_route_answers_as_documented(served):
+    client, doc = served
+    calls: list[tuple[str, str, dict]] = [
+        ("/healthz", "get", {}),
+        ("/readyz", "get", {}),
+        ("/v1/series", "get", {}),
+        ("/v1/series/{series_id}", "get", {"series_id": "kr-exports"}),
+        ("/v1/series/{series_id}", "get", {"series_id": "no-such-series"}),
+        ("/v1/series/{series_id}/observations", "get", {"series_id": "kr-exports"}),
+        ("/v1/series/{series_id}/models", "get", {"series_id": "kr-exports"}),
+        ("/v1/series/{series_id}/forecast", "get", {"series_id": "kr-exports"}),  # polled
+        ("/v1/series/{series_id}/forecast/monthly", "get", {"series_id": "kr-exports"}),
+        ("/v1/series/{series_id}/forecast", "get", {"series_id": "no-such-series"}),
+        ("/v1/jobs/{job_id}", "get", {"job_id": 1}),
+        ("/v1/jobs/{job_id}", "get", {"job_id": 999_999}),
+    ]
+    seen = set()
+    for template, method, params in calls:
+        response = client.request(method, template.format(**params))
+        check(doc, template, method, response)
+        seen.add((template, method))
+    # Routed (not polled) forecasts, with parameters, one member, and a refused question.
+    for query in ("?years=3&levels=50,90", "?model=ets", "?levels=0"):
+        response = client.get(f"/v1/series/kr-exports/forecast{query}")
+        check(doc, "/v1/series/{series_id}/forecast", "get", response)
+    response = client.get("/v1/series/kr-exports/forecast/monthly?horizon=36&model=sarima")
+    check(doc, "/v1/series/{series_id}/forecast/monthly", "get", response)
+    # Writes: refused without a token, then accepted.
+    response = client.post("/v1/series", json={"id": "x", "name": "x", "unit": "u"})
+    check(doc, "/v1/series", "post", response)
+    response = client.post(
+        "/v1/series", json={"id": "contract", "name": "A series", "unit": "u"}, headers=AUTH
+    )
+    assert check(doc, "/v1/series", "post", response)["id"] == "contract"
+    path = "/v1/series/{series_id}/observations"
+    bad = client.post(
+        path.format(series_id="kr-exports"),
+        json={"observations": [{"month": "2026-13", "value": -1}]},
+        headers=AUTH,
+    )
+    assert check(doc, path, "post", bad)["errors"]
+    good = client.post(
+        path.format(series_id="kr-exports"),
+        json={"observations": [{"month": "2026-06", "value": 80500}]},
+        headers=AUTH,
+    )
+    job = check(doc, path, "post", good)["job"]
+    wait_job(client, job["id"])
+    check(doc, "/v1/jobs/{job_id}", "get", client.get(job["status_url"]))
+    activate = "/v1/series/{series_id}/models/{version}/activate"
+    response = client.post(activate.format(series_id="kr-exports", version=1), headers=AUTH)
+    check(doc, activate, "post", response)
+    response = client.post(activate.format(series_id="kr-exports", version=99), headers=AUTH)
+    check(doc, activate, "post", response)
+    seen |= {("/v1/series", "post"), (path, "post"), (activate, "post")}
+    # Every documented operation was exercised (the text route /metrics aside).
+    documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
+    assert documented - seen == {("/metrics", "get")}
+
+
+def test_the_fast_path_bytes_and_the_304_are_as_documented(served):
+    client, doc = served
+    path = "/v1/series/{series_id}/forecast"
+    first = client.get("/v1/series/kr-exports/forecast")
+    body = check(doc, path, "get", first)
+    assert body["expected_error"] is not None and body["weights"] is not None
+    again = client.get(
+        "/v1/series/kr-exports/forecast", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+    check(doc, path, "get", again)
+    monthly = client.get("/v1/series/kr-exports/forecast/monthly")
+    tag = monthly.headers["etag"]
+    check(doc, path + "/monthly", "get", monthly)
+    not_modified = client.get(
+        "/v1/series/kr-exports/forecast/monthly", headers={"If-None-Match": tag}
+    )
+    check(doc, path + "/monthly", "get", not_modified)
+
+
+def test_a_field_outside_the_schema_fails_the_contract(served, monkeypatch):
+    """An engine field the schema does not declare is refused when bodies are made, and a
+    body carrying one fails validation against the published document."""
+    client, doc = served
+    schema = response_schema(doc, "/v1/series/{series_id}/forecast", "get", 200)
+    body = client.get("/v1/series/kr-exports/forecast").json()
+    validator = Draft202012Validator({**schema, "components": doc["components"]})
+    with pytest.raises(ValidationError):
+        validator.validate({**body, "surprise": 1.5})
+
+    original = Forecast.to_dict
+    monkeypatch.setattr(Forecast, "to_dict", lambda self: {**original(self), "surprise": 1.5})
+    active = client.app.state.active.get("kr-exports")
+    with pytest.raises(ValueError, match="surprise"):
+        serialise(active.sim, active.stamp, ForecastQuery("annual", years=2))
+
+
+def test_the_forecast_examples_are_real_outputs(fit_cache):
+    """The examples in the OpenAPI document are what the service serves for the bundled
+    series with the default settings (regenerated here from the engine)."""
+    from exportcast.service import examples
+    from exportcast.service.schemas import EXAMPLES
+
+    fresh = json.loads(json.dumps(examples.build(fit_cache)))
+    assert fresh.keys() == EXAMPLES.keys()
+    for kind in fresh:
+        assert_close(fresh[kind], EXAMPLES[kind], where=kind)
+
+
+def assert_close(a: Any, b: Any, where: str) -> None:
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for key in a:
+            assert_close(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_close(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and not isinstance(b, bool):
+        assert b == pytest.approx(a, rel=1e-4, abs=1e-6), where
+    else:
+        assert a == b, where
