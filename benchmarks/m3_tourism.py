@@ -21,9 +21,13 @@ import json
 import sys
 import time
 
-import numpy as np
-
 from exportcast.models.parallel import process_pool, single_threaded_blas
+
+# Before numpy loads its BLAS: statsforecast's references run in this process, and the
+# worker processes inherit the setting.
+single_threaded_blas()
+
+import numpy as np  # noqa: E402
 
 MODELS = ("snaive", "ets", "sarima", "growth", "auto")
 REFERENCES = ("sf_autoets", "sf_autotheta")
@@ -94,7 +98,6 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N series of each")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    single_threaded_blas()  # in this process too: statsforecast's references run here
     try:
         import statsforecast  # noqa: F401
 

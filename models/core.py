@@ -17,7 +17,7 @@ from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEAR
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.results import Forecast
 from exportcast.models.series import MonthlySeries
-from exportcast.models.simulation import Simulation, check_paths, summarise
+from exportcast.models.simulation import Simulation, summarise, validate_paths
 
 
 def fit_auto(
@@ -67,7 +67,7 @@ def simulate(
         fit_seconds = time.perf_counter() - started
         paths, labels = fitted.sample_paths(horizon, n_paths, seed), None
         members, description, learned = (fitted.name,), fitted.description, {}
-    check_paths(paths, n_paths, horizon)
+    validate_paths(paths, n_paths, horizon)
     return Simulation(
         series_id=series.id,
         unit=series.unit,

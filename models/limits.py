@@ -28,12 +28,6 @@ def check_years(years: int) -> int:
     return years
 
 
-def check_horizon(horizon: int) -> int:
-    if not 1 <= horizon <= MAX_HORIZON:
-        raise ValueError(f"horizon: {horizon} is not between 1 and {MAX_HORIZON} months")
-    return horizon
-
-
 def check_paths(n_paths: int) -> int:
     if not MIN_PATHS <= n_paths <= MAX_PATHS:
         raise ValueError(f"paths: {n_paths} is not between {MIN_PATHS} and {MAX_PATHS}")

@@ -71,7 +71,7 @@ class Simulation:
         )
 
 
-def check_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
+def validate_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
     if paths.shape != (n_paths, horizon):
         raise ValueError(f"paths have shape {paths.shape}, expected {(n_paths, horizon)}")
     if not np.all(np.isfinite(paths)) or np.any(paths <= 0):
@@ -103,7 +103,6 @@ def summarise(
     years: int = DEFAULT_YEARS,
     levels: Sequence[float] = DEFAULT_LEVELS,
     targets: Sequence[float] = (),
-    monthly_horizon: int | None = None,
 ) -> Forecast:
     """Year totals, intervals, target probabilities and monthly quantiles from the paths."""
     levels = tuple(float(level) for level in levels)
@@ -130,9 +129,7 @@ def summarise(
         )
         for t in targets
     ]
-    horizon = sum(12 - d.months_observed for d in draws)
-    if monthly_horizon is not None:
-        horizon = monthly_horizon
+    horizon = sum(12 - d.months_observed for d in draws)  # the months of those years
     learned = sim.learned
     return Forecast(
         series=sim.series_id,

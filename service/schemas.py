@@ -152,9 +152,12 @@ class Problem(Out):
     month: str | None = None
 
 
-class Rejected(Out):
+class Error(Out):
+    """Every 4xx and 5xx body: what is wrong, and for a refused batch or request every
+    problem found, each with where it is (a CSV line, `observations[2]`, `query.years`)."""
+
     detail: str
-    errors: list[Problem]
+    errors: list[Problem] | None = None
 
 
 class Health(Out):
@@ -165,10 +168,6 @@ class Readiness(Out):
     status: str = Field(description="ready or not ready")
     series: dict[str, int | None] | None = Field(None, description="series -> active version")
     reasons: list[str] | None = Field(None, description="why not ready")
-
-
-class Detail(Out):
-    detail: str
 
 
 Interval = tuple[float, float]

@@ -191,7 +191,7 @@ class JobRunner:
             fit_seconds=round(sim.fit_seconds, 3),
             info={**sim.learned, "n_paths": sim.n_paths, "horizon": sim.horizon},
         )
-        blob = artifacts.dump(sim)
+        blob = await asyncio.to_thread(artifacts.dump, sim)
         number = await asyncio.to_thread(self.store.add_version, version, blob, True)
         log.info(
             "series %s: version %s active, data through %s",
@@ -202,4 +202,4 @@ class JobRunner:
         stored = dataclasses.replace(version, version=number)
         # Serve exactly what a restart would load (float32 paths), so the same ETag always
         # names the same bytes; read from the bytes just written, not from the store.
-        return artifacts.load(blob, stored), stored
+        return await asyncio.to_thread(artifacts.load, blob, stored), stored

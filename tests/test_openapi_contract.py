@@ -76,14 +76,18 @@ def test_every_documented_route_answers_as_documented(served):
         check(doc, template, method, response)
         seen.add((template, method))
     # Routed (not polled) forecasts, with parameters, one member, and a refused question.
-    for query in ("?years=3&levels=50,90", "?model=ets", "?levels=0"):
+    for query in ("?years=3&levels=50,90", "?model=ets", "?levels=0", "?years=0", "?years=x"):
         response = client.get(f"/v1/series/kr-exports/forecast{query}")
         check(doc, "/v1/series/{series_id}/forecast", "get", response)
     response = client.get("/v1/series/kr-exports/forecast/monthly?horizon=36&model=sarima")
     check(doc, "/v1/series/{series_id}/forecast/monthly", "get", response)
-    # Writes: refused without a token, then accepted.
+    refused = client.get("/v1/jobs/not-a-number")
+    assert "path.job_id" in check(doc, "/v1/jobs/{job_id}", "get", refused)["detail"]
+    # Writes: refused without a token, with a bad body, then accepted.
     response = client.post("/v1/series", json={"id": "x", "name": "x", "unit": "u"})
     check(doc, "/v1/series", "post", response)
+    response = client.post("/v1/series", json={"id": "Bad Id!", "unit": "u"}, headers=AUTH)
+    assert len(check(doc, "/v1/series", "post", response)["errors"]) == 2
     response = client.post(
         "/v1/series", json={"id": "contract", "name": "A series", "unit": "u"}, headers=AUTH
     )
@@ -176,3 +180,35 @@ def assert_close(a: Any, b: Any, where: str) -> None:
         assert b == pytest.approx(a, rel=1e-4, abs=1e-6), where
     else:
         assert a == b, where
+
+
+def refs_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [r for v in node.values() for r in refs_in(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in refs_in(v)]
+    return []
+
+
+def test_every_reference_in_the_document_resolves(served):
+    _, doc = served
+    refs = refs_in(doc)
+    assert refs, "the document has references to check"
+    broken = []
+    for ref in set(refs):
+        node: Any = doc
+        for part in ref.removeprefix("#/").split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            broken.append(ref)
+    assert broken == []
+
+
+def test_the_token_is_declared_on_writes_only(served):
+    """Reads are open by default, so the document must not tell clients they need a token."""
+    _, doc = served
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            declared = bool(operation.get("security"))
+            assert declared == (method == "post"), f"{method.upper()} {path}"

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from exportcast.models import totals
+from exportcast.models.limits import DEFAULT_LEVELS
 
-LEVELS = (80.0, 95.0)
+LEVELS = DEFAULT_LEVELS
 M_GROUPS = ((0, 2), (3, 5), (6, 8), (9, 11))
 
 

@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from exportcast.service.api.auth import Verdict, check_bearer
+from exportcast.service.api.auth import Verdict, check_bearer, split_authorization
 from exportcast.service.config import Settings
-from exportcast.service.schemas import Detail
+from exportcast.service.schemas import Error
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.store import Store
 from exportcast.service.training import JobRunner
@@ -63,8 +63,18 @@ async def require_writer(settings: SettingsDep, credentials: Credentials) -> Non
     _check_token(settings, credentials)
 
 
-async def require_reader(settings: SettingsDep, credentials: Credentials) -> None:
+async def require_reader(settings: SettingsDep, request: Request) -> None:
+    """Reads are open unless EXPORTCAST_READ_REQUIRES_TOKEN is set. The header is read here
+    rather than through the `bearer` security scheme, so the OpenAPI document does not
+    declare a token on reads that are open by default."""
     if settings.read_requires_token:
+        header = request.headers.get("authorization")
+        scheme, token = split_authorization(header)
+        credentials = (
+            HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
+            if scheme and token
+            else None
+        )
         _check_token(settings, credentials)
 
 
@@ -73,8 +83,10 @@ ActiveDep = Annotated[ActiveForecasts, Depends(get_active)]
 RunnerDep = Annotated[JobRunner | None, Depends(get_runner)]
 
 
-# What the token rule may answer on any route behind it, for the OpenAPI document.
-AUTH_RESPONSES: dict[int | str, dict] = {
-    401: {"model": Detail, "description": "no bearer token"},
-    403: {"model": Detail, "description": "wrong token, or writes disabled on the server"},
+# What any route behind the token rule may answer besides its own cases, for the OpenAPI
+# document: the token rule's refusals and a request whose parameters fail their checks.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    401: {"model": Error, "description": "no bearer token"},
+    403: {"model": Error, "description": "wrong token, or writes disabled on the server"},
+    422: {"model": Error, "description": "a parameter or the body failed its checks"},
 }

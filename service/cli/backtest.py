@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from exportcast.models.evaluation.scoring import LEVELS
 from exportcast.models.evaluation.yardstick import Report, yardstick
 from exportcast.models.registry import AUTO_MEMBERS, NAMES, REFERENCES, get_model
 from exportcast.service.cli.progress import progress_bar
@@ -29,9 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--members", default=",".join(AUTO_MEMBERS), help="auto's members")
     p.add_argument("--paths", type=int, default=1000)
     p.add_argument("--jobs", type=int, default=2, help="processes (one BLAS thread each)")
-    p.add_argument(
-        "--cache-dir", type=Path, default=None, help="default: the service's fit cache/backtest"
-    )
+    p.add_argument("--cache-dir", type=Path, default=None, help="default: the service's fit cache")
     p.add_argument("--json", action="store_true")
     p.add_argument("--plot", type=Path, help="PNG of error and coverage by months known")
     p.set_defaults(run=run)
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     series, _ = loaded
     members = [m for m in args.members.split(",") if m]
     models = [m for m in args.models.split(",") if m and m not in members]
-    cache = args.cache_dir or get_settings().fit_cache() / "backtest"
+    cache = (args.cache_dir or get_settings().fit_cache()) / "backtest"
     report = yardstick(
         series,
         members,
@@ -94,7 +93,7 @@ def table(report: Report) -> str:
         total = next(s for s in report.scores if s.model == name and s.months == "all")
         cov = total.coverage
         row += f"{total.bias:7.2f}"
-        row += "".join(f"{'' if cov[lv] is None else f'{cov[lv]:.0%}':>7}" for lv in (80.0, 95.0))
+        row += "".join(f"{'' if cov[lv] is None else f'{cov[lv]:.0%}':>7}" for lv in LEVELS)
         row += f"{'' if total.winkler95 is None else f'{total.winkler95:.1f}':>7}"
         lines.append(row)
     lines.append("")

@@ -102,14 +102,12 @@ class ActiveForecasts:
     # -- keeping up with the store ------------------------------------------------------
     def install(self, sim: Simulation, record: VersionRecord) -> None:
         """Serve a version this process has just trained and stored, without reading back
-        its paths; a newer version loaded meanwhile is kept."""
+        its paths. Checked against the store under the sync lock, so a version activated
+        meanwhile (a rollback, a newer job elsewhere) is never overwritten."""
         series = self.store.get_series(record.series_id)
-        if series.active_version != record.version:
-            return  # another version was activated meanwhile; the next sync loads it
         active = activate(sim, record, series.targets)
         with self._sync_lock:
-            current = self._active.get(record.series_id)
-            if current is None or current.version != record.version:
+            if self.store.active_versions().get(record.series_id) == record.version:
                 self._active[record.series_id] = active
 
     def sync(self) -> list[str]:

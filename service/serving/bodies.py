@@ -18,6 +18,10 @@ from exportcast.models.simulation import Simulation, monthly_forecast, summarise
 from exportcast.service.schemas import ForecastOut, MonthlyForecastOut
 
 CACHE_CONTROL = "no-cache"  # keep a copy, but revalidate: the ETag makes that a cheap 304
+# Part of every ETag: bump when the body's shape changes for the same version and question,
+# so a tag a client kept from before never matches a body of another shape. 2: the learned
+# fields are always present, serialised from the schemas.
+BODY_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class VersionStamp:
 
 
 def etag_for(stamp: VersionStamp, query: ForecastQuery) -> str:
-    ident = f"{stamp.series_id}\n{stamp.version}\n{stamp.created_at}\n{query.key()}"
+    ident = f"{BODY_FORMAT}\n{stamp.series_id}\n{stamp.version}\n{stamp.created_at}\n{query.key()}"
     digest = hashlib.sha256(ident.encode())
     return f'"v{stamp.version}-{digest.hexdigest()[:20]}"'
 

@@ -7,8 +7,8 @@ from fastapi import Query as Param
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.models import limits
-from exportcast.service.api.deps import AUTH_RESPONSES, ActiveDep, StoreDep, require_reader
-from exportcast.service.schemas import Detail, ForecastOut, MonthlyForecastOut
+from exportcast.service.api.deps import ERROR_RESPONSES, ActiveDep, StoreDep, require_reader
+from exportcast.service.schemas import Error, ForecastOut, MonthlyForecastOut
 from exportcast.service.serving.active import Active, ActiveForecasts
 from exportcast.service.serving.bodies import ForecastQuery, not_modified, validator_headers
 
@@ -80,10 +80,9 @@ _COMMON = {
     "dependencies": [Depends(require_reader)],
     "responses": {
         304: {"description": "If-None-Match matched the current ETag; no body"},
-        404: {"model": Detail},
-        422: {"model": Detail},
-        503: {"model": Detail, "description": "no model version trained yet"},
-        **AUTH_RESPONSES,
+        **ERROR_RESPONSES,
+        404: {"model": Error},
+        503: {"model": Error, "description": "no model version trained yet"},
     },
 }
 

@@ -29,10 +29,7 @@ async def readyz(store: StoreDep, active: ActiveDep) -> Response:
     try:
         versions = await run_in_threadpool(store.active_versions)
     except Exception as exc:
-        return JSONResponse(
-            {"status": "not ready", "reasons": [f"store unreachable: {exc}"]},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+        return _readiness(Readiness(status="not ready", reasons=[f"store unreachable: {exc}"]))
     if not versions:
         reasons.append("no series yet")
     for series_id, version in versions.items():
@@ -41,11 +38,14 @@ async def readyz(store: StoreDep, active: ActiveDep) -> Response:
         elif active.get(series_id) is None:
             reasons.append(f"series {series_id!r}: version {version} not loaded yet")
     if reasons:
-        return JSONResponse(
-            {"status": "not ready", "reasons": reasons},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
-    return JSONResponse({"status": "ready", "series": versions})
+        return _readiness(Readiness(status="not ready", reasons=reasons))
+    return _readiness(Readiness(status="ready", series=versions))
+
+
+def _readiness(body: Readiness) -> JSONResponse:
+    ready = body.status == "ready"
+    code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=code)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

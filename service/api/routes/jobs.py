@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from exportcast.service.api.deps import AUTH_RESPONSES, StoreDep, require_reader
-from exportcast.service.schemas import Detail, JobOut
+from exportcast.service.api.deps import ERROR_RESPONSES, StoreDep, require_reader
+from exportcast.service.schemas import Error, JobOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
     "/{job_id}",
     response_model=JobOut,
     dependencies=[Depends(require_reader)],
-    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
 def read_job(job_id: int, store: StoreDep) -> JobOut:
     job = store.get_job(job_id)

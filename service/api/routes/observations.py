@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.models.series import format_month
 from exportcast.models.validate import Problem, SeriesError
 from exportcast.service.api.deps import (
-    AUTH_RESPONSES,
+    ERROR_RESPONSES,
     RunnerDep,
     StoreDep,
     require_reader,
@@ -17,13 +19,12 @@ from exportcast.service.api.deps import (
 )
 from exportcast.service.ingest import ingest_rows, rows_from_csv, rows_from_json
 from exportcast.service.schemas import (
-    Detail,
+    Error,
     IngestAccepted,
     JobRef,
     ObservationBatch,
     ObservationList,
     ObservationOut,
-    Rejected,
 )
 
 router = APIRouter(prefix="/v1/series/{series_id}/observations", tags=["observations"])
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/v1/series/{series_id}/observations", tags=["observat
     "",
     response_model=ObservationList,
     dependencies=[Depends(require_reader)],
-    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
 def read_observations(
     series_id: str,
@@ -53,14 +54,32 @@ def read_observations(
     )
 
 
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its definitions written in place: the route reads its
+    body itself (JSON or CSV), so FastAPI never adds the model to the document's components
+    and a `$ref` to them would point nowhere."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(definitions[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
 _BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {
-                "schema": ObservationBatch.model_json_schema(
-                    ref_template="#/components/schemas/{model}"
-                ),
+                "schema": inline_schema(ObservationBatch),
                 "example": {"observations": [{"month": "2026-06", "value": 91234.5}]},
             },
             "text/csv": {
@@ -79,10 +98,10 @@ _BODY = {
     dependencies=[Depends(require_writer)],
     openapi_extra=_BODY,
     responses={
-        422: {"model": Rejected, "description": "bad rows, all named; nothing stored"},
-        404: {"model": Detail},
-        415: {"model": Detail},
-        **AUTH_RESPONSES,
+        **ERROR_RESPONSES,
+        422: {"model": Error, "description": "bad rows, all named; nothing stored"},
+        404: {"model": Error},
+        415: {"model": Error},
     },
 )
 async def add_observations(

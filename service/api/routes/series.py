@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, status
 
 from exportcast.models.series import format_month
-from exportcast.service.api.deps import AUTH_RESPONSES, StoreDep, require_reader, require_writer
-from exportcast.service.schemas import Detail, SeriesCreate, SeriesList, SeriesOut
+from exportcast.service.api.deps import ERROR_RESPONSES, StoreDep, require_reader, require_writer
+from exportcast.service.schemas import Error, SeriesCreate, SeriesList, SeriesOut
 from exportcast.service.store import SeriesRecord
 
 router = APIRouter(prefix="/v1/series", tags=["series"])
@@ -24,7 +24,7 @@ def series_out(record: SeriesRecord) -> SeriesOut:
 
 
 @router.get(
-    "", response_model=SeriesList, dependencies=[Depends(require_reader)], responses=AUTH_RESPONSES
+    "", response_model=SeriesList, dependencies=[Depends(require_reader)], responses=ERROR_RESPONSES
 )
 def list_series(store: StoreDep) -> SeriesList:
     return SeriesList(series=[series_out(r) for r in store.list_series()])
@@ -35,7 +35,7 @@ def list_series(store: StoreDep) -> SeriesList:
     response_model=SeriesOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_writer)],
-    responses={409: {"model": Detail}, **AUTH_RESPONSES},
+    responses={409: {"model": Error}, **ERROR_RESPONSES},
 )
 def create_series(body: SeriesCreate, store: StoreDep) -> SeriesOut:
     return series_out(store.create_series(body.id, body.name, body.unit, body.targets))
@@ -45,7 +45,7 @@ def create_series(body: SeriesCreate, store: StoreDep) -> SeriesOut:
     "/{series_id}",
     response_model=SeriesOut,
     dependencies=[Depends(require_reader)],
-    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
 def get_series(series_id: str, store: StoreDep) -> SeriesOut:
     return series_out(store.get_series(series_id))

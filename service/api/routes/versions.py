@@ -4,13 +4,13 @@ from fastapi import APIRouter, Depends
 
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
-    AUTH_RESPONSES,
+    ERROR_RESPONSES,
     ActiveDep,
     StoreDep,
     require_reader,
     require_writer,
 )
-from exportcast.service.schemas import Detail, VersionList, VersionOut
+from exportcast.service.schemas import Error, VersionList, VersionOut
 
 router = APIRouter(prefix="/v1/series/{series_id}/models", tags=["model versions"])
 
@@ -41,7 +41,7 @@ def _list(series_id: str, store) -> VersionList:
     "",
     response_model=VersionList,
     dependencies=[Depends(require_reader)],
-    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
 def list_versions(series_id: str, store: StoreDep) -> VersionList:
     return _list(series_id, store)
@@ -51,7 +51,7 @@ def list_versions(series_id: str, store: StoreDep) -> VersionList:
     "/{version}/activate",
     response_model=VersionList,
     dependencies=[Depends(require_writer)],
-    responses={404: {"model": Detail}, **AUTH_RESPONSES},
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
 def activate(series_id: str, version: int, store: StoreDep, forecasts: ActiveDep) -> VersionList:
     """Switch the served version (rollback or forward); every worker follows within a poll."""
