@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -20,7 +22,27 @@ def single_threaded_blas() -> None:
         os.environ.setdefault(variable, "1")
 
 
+def exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """In a worker: end this process once the process that started it is gone.
+
+    A pool's workers wait on a queue for work; if their parent is killed (kill -9, OOM)
+    nothing ever closes it, and they would hang on to their memory forever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     single_threaded_blas()
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )

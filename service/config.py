@@ -50,7 +50,15 @@ class Settings(BaseSettings):
         0.25, gt=0, description="how often each worker checks for new versions and jobs"
     )
     job_lease_seconds: float = Field(
-        120.0, gt=0, description="a running job without a heartbeat this long is failed"
+        120.0,
+        gt=0,
+        description="a running job without a heartbeat this long is queued again (its worker died)",
+    )
+    job_max_attempts: int = Field(
+        3, ge=1, le=20, description="times a job is started before a dead worker fails it"
+    )
+    job_retry_seconds: float = Field(
+        5.0, ge=0, description="wait before re-running a dead worker's job, doubled each time"
     )
     implausible_factor: float = Field(
         4.0,

@@ -111,7 +111,11 @@ class JobRunner:
         while True:
             try:
                 job = await asyncio.to_thread(
-                    self.store.claim_job, self.worker, self.settings.job_lease_seconds
+                    self.store.claim_job,
+                    self.worker,
+                    self.settings.job_lease_seconds,
+                    self.settings.job_max_attempts,
+                    self.settings.job_retry_seconds,
                 )
             except Exception:
                 log.exception("could not claim a job")

@@ -67,7 +67,8 @@ def trained_store(tmp_path_factory) -> Path:
 
     data = tmp_path_factory.mktemp("trained")
     with TestClient(create_app(settings_for(data))) as client:
-        wait_ready(client)
+        # A first start learns `auto` from ~200 backtest fits: generous, for a busy machine.
+        wait_ready(client, timeout=400)
     return data
 
 

@@ -123,14 +123,18 @@ def test_concurrent_claims_hand_a_job_to_one_worker(store):
     assert sum(r is not None for r in results) == 1
 
 
-def test_a_job_whose_worker_went_silent_is_failed(store):
+def test_a_job_whose_worker_went_silent_is_run_again_then_failed(store):
     job = store.ingest("a", [obs("2020-01", 1)]).job_id
-    store.claim_job("w1", lease_seconds=60)
+    assert store.claim_job("w1", lease_seconds=60).attempts == 1
     time.sleep(0.01)
-    # With a lease shorter than the silence, the next claim fails the job; none is queued.
-    assert store.claim_job("w2", lease_seconds=0.005) is None
+    # With a lease shorter than the silence, the next claim takes the job over (no backoff).
+    again = store.claim_job("w2", lease_seconds=0.005, max_attempts=2, backoff_seconds=0)
+    assert again.id == job and again.attempts == 2
+    time.sleep(0.01)
+    # Started as often as allowed: failed, and none is queued.
+    assert store.claim_job("w3", lease_seconds=0.005, max_attempts=2) is None
     failed = store.get_job(job)
-    assert failed.status == "failed" and "stopped responding" in failed.error
+    assert failed.status == "failed" and "stopped responding 2 times" in failed.error
 
 
 def test_versions_activate_atomically(store):

@@ -71,6 +71,7 @@ class Job:
     finished_at: str | None = None
     model_version: int | None = None
     error: str | None = None
+    attempts: int = 0  # times a worker has started it; a job whose worker died is re-run
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,18 @@ class Store(Protocol):
         """Create and fill a series and queue its first retrain, once, if the store is empty."""
         ...
 
-    def claim_job(self, worker: str, lease_seconds: float) -> Job | None: ...
+    def claim_job(
+        self,
+        worker: str,
+        lease_seconds: float,
+        max_attempts: int = 3,
+        backoff_seconds: float = 5.0,
+    ) -> Job | None:
+        """The oldest runnable queued job, now running for `worker`. A running job whose
+        worker stopped heartbeating for `lease_seconds` is queued again (after a backoff
+        that doubles with each attempt) until it has been started `max_attempts` times,
+        then failed with the reason."""
+        ...
 
     def heartbeat(self, job_id: int) -> None: ...
 

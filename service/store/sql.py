@@ -56,7 +56,9 @@ SCHEMA_TEMPLATE = (
         model_version INTEGER,
         error TEXT,
         heartbeat_at TEXT,
-        worker TEXT
+        worker TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, series_id)""",
     """CREATE TABLE IF NOT EXISTS model_versions (
@@ -79,7 +81,17 @@ def schema(real: str, blob: str, identity: str) -> tuple[str, ...]:
     return tuple(t.format(real=real, blob=blob, identity=identity) for t in SCHEMA_TEMPLATE)
 
 
-_JOB_COLUMNS = "id, series_id, status, created_at, started_at, finished_at, model_version, error"
+# Columns added after a table was first created: (table, column, definition). A store
+# made by an earlier release gets them on open; `CREATE TABLE IF NOT EXISTS` would not.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("jobs", "attempts", "attempts INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "not_before", "not_before TEXT"),
+)
+
+
+_JOB_COLUMNS = (
+    "id, series_id, status, created_at, started_at, finished_at, model_version, error, attempts"
+)
 _VERSION_COLUMNS = (
     "series_id, version, created_at, data_through, model, members, description, fit_seconds, info"
 )
@@ -98,6 +110,10 @@ class SqlStore:
         with self._write() as cur:
             for statement in self.schema:
                 cur.execute(statement)
+            for table, column, definition in ADDED_COLUMNS:
+                cur.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+                if column not in {d[0] for d in cur.description}:
+                    cur.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
 
     # -- dialect hooks ------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -312,7 +328,13 @@ class SqlStore:
         )
         return self._job(cur.fetchone())
 
-    def claim_job(self, worker: str, lease_seconds: float) -> Job | None:
+    def claim_job(
+        self,
+        worker: str,
+        lease_seconds: float,
+        max_attempts: int = 3,
+        backoff_seconds: float = 5.0,
+    ) -> Job | None:
         # Every worker asks several times a second; a read answers the usual "nothing to
         # do" without taking the write lock.
         with self._read() as cur:
@@ -321,26 +343,67 @@ class SqlStore:
                 return None
         now = utc_now()
         with self._write() as cur:
+            self._recover_abandoned(cur, now, lease_seconds, max_attempts, backoff_seconds)
             cur.execute(
-                "UPDATE jobs SET status = 'failed', finished_at = ?, "
-                "error = 'the worker running it stopped responding' "
-                "WHERE status = 'running' AND heartbeat_at < ?",
-                (stamp(now), stamp(now - timedelta(seconds=lease_seconds))),
-            )
-            cur.execute(
-                "SELECT id FROM jobs WHERE status = 'queued' AND series_id NOT IN "
-                "(SELECT series_id FROM jobs WHERE status = 'running') ORDER BY id LIMIT 1"
+                "SELECT id FROM jobs WHERE status = 'queued' "
+                "AND (not_before IS NULL OR not_before <= ?) AND series_id NOT IN "
+                "(SELECT series_id FROM jobs WHERE status = 'running') ORDER BY id LIMIT 1",
+                (stamp(now),),
             )
             row = cur.fetchone()
             if row is None:
                 return None
             cur.execute(
                 "UPDATE jobs SET status = 'running', started_at = ?, heartbeat_at = ?, "
-                "worker = ? WHERE id = ?",
+                "worker = ?, attempts = attempts + 1 WHERE id = ?",
                 (stamp(now), stamp(now), worker, row[0]),
             )
             cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (row[0],))
             return self._job(cur.fetchone())
+
+    def _recover_abandoned(
+        self,
+        cur: Any,
+        now: datetime,
+        lease_seconds: float,
+        max_attempts: int,
+        backoff_seconds: float,
+    ) -> None:
+        """Running jobs whose worker stopped heartbeating: queued again, or failed once
+        they have been started `max_attempts` times. A series that already has a queued
+        job (a later batch) keeps that one, which reads all the data when it starts."""
+        cur.execute(
+            "SELECT id, series_id, attempts FROM jobs WHERE status = 'running' "
+            "AND heartbeat_at < ? ORDER BY id",
+            (stamp(now - timedelta(seconds=lease_seconds)),),
+        )
+        for job_id, series_id, attempts in cur.fetchall():
+            cur.execute(
+                "SELECT id FROM jobs WHERE series_id = ? AND status = 'queued'", (series_id,)
+            )
+            queued = cur.fetchone()
+            if attempts >= max_attempts or queued is not None:
+                reason = (
+                    f"the worker running it stopped responding; its data is in job {queued[0]}"
+                    if queued is not None
+                    else f"the worker running it stopped responding {attempts} times"
+                )
+                cur.execute(
+                    "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                    (stamp(now), reason, job_id),
+                )
+                continue
+            delay = backoff_seconds * 2 ** max(attempts - 1, 0)
+            cur.execute(
+                "UPDATE jobs SET status = 'queued', not_before = ?, worker = NULL, error = ? "
+                "WHERE id = ?",
+                (
+                    stamp(now + timedelta(seconds=delay)),
+                    f"the worker running it stopped responding; run again (attempt "
+                    f"{attempts + 1} of {max_attempts})",
+                    job_id,
+                ),
+            )
 
     def heartbeat(self, job_id: int) -> None:
         with self._write() as cur:
@@ -479,3 +542,7 @@ class _Cursor:
 
     def fetchall(self) -> list[Any]:
         return self._cur.fetchall()
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
