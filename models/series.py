@@ -11,17 +11,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: `\d` would also take full-width and Arabic-Indic digits ("２０２６-０６").
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def shown(text: object, limit: int = 40) -> str:
+    """`text` as a message may quote it: its repr cut to about `limit` characters, with
+    anything UTF-8 cannot carry (lone surrogates) escaped, so the error itself can be sent."""
+    if isinstance(text, int) and text.bit_length() > 128:  # str() of a huge int is slow
+        return f"<an integer of {int(text.bit_length() * 0.30103) + 1} digits>"
+    if isinstance(text, str) and len(text) > limit:
+        out = f"{text[:limit]!r}... ({len(text)} characters)"
+    else:
+        try:
+            out = repr(text)
+        except RecursionError:  # a JSON array nested hundreds deep
+            out = f"<a {type(text).__name__} nested too deeply>"
+        out = out if len(out) <= 2 * limit else out[: 2 * limit] + "..."
+    return out.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_month(text: str) -> int:
     """`YYYY-MM` -> month index; raises ValueError for anything else."""
-    match = _MONTH.match(text.strip())
+    match = _MONTH.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"month {text!r} is not YYYY-MM")
+        raise ValueError(f"month {shown(text)} is not YYYY-MM (ASCII digits)")
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12 or year < 1800:
-        raise ValueError(f"month {text!r} is not a calendar month")
+        raise ValueError(f"month {shown(text)} is not a calendar month")
     return year * 12 + month - 1
 
 

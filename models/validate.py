@@ -10,12 +10,19 @@ import csv
 import io
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from exportcast.models.series import MonthlySeries, Observation, format_month, parse_month
+from exportcast.models.series import (
+    MonthlySeries,
+    Observation,
+    format_month,
+    parse_month,
+    shown,
+)
 
 
 @dataclass(frozen=True)
@@ -45,16 +52,59 @@ class SeriesError(ValueError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
+# The largest monthly value accepted, in the series' own unit. A plausibility bound, not a
+# numerical one: the bundled series is ~6e4 (USD millions) a month, and even monthly
+# exports counted in a currency of small units stay far below it (Korea's in won ~8e13,
+# Vietnam's in dong ~9e14), so a value above it is a typo or a unit mistake. It also keeps
+# sums over 12 months x 30 years of paths far from float overflow: without a bound a month
+# of 1e308 was stored and every retrain after it failed.
+MAX_VALUE = 1e18
+
+# A value sent as text: ASCII digits, one optional point, an optional exponent. float()
+# alone would also take "9_3_000", full-width or Arabic-Indic digits, "nan" and "infinity".
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+def plain_number(text: str) -> float:
+    """A number written as plain ASCII decimal text, or ValueError saying why not."""
+    stripped = text.strip(" \t")
+    if _NOT_FINITE.fullmatch(stripped):
+        raise ValueError(f"value {shown(text)} is not finite")
+    if not _DECIMAL.fullmatch(stripped):
+        raise ValueError(
+            f"value {shown(text)} is not a number: write plain decimal digits 0-9 "
+            "(no underscores, thousands separators or other scripts' digits)"
+        )
+    value = float(stripped)
+    if math.isinf(value):  # more digits than a float holds: far above MAX_VALUE
+        raise ValueError(f"value {shown(text)} is above {MAX_VALUE:g}")
+    return value
+
+
 def check_value(text: str | float) -> float:
-    """A value that is a finite number above zero, or ValueError saying why not."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"value {text!r} is not a number") from None
+    """A finite number above zero and at most MAX_VALUE, or ValueError saying why not.
+    Text must be a plain ASCII decimal number; booleans are not numbers."""
+    if isinstance(text, bool):
+        raise ValueError(f"value {text!r} is not a number")
+    if isinstance(text, str):
+        value = plain_number(text)
+    else:
+        try:
+            value = float(text)
+        except OverflowError:  # an integer beyond float's range, e.g. 10**400 in JSON
+            raise ValueError(f"value {shown(text)} is above {MAX_VALUE:g}") from None
+        except (TypeError, ValueError):
+            raise ValueError(f"value {shown(text)} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"value {text!r} is not finite")
+        raise ValueError(f"value {shown(text)} is not finite")
     if value <= 0:
         raise ValueError(f"value {value:g} must be > 0")
+    if value > MAX_VALUE:
+        raise ValueError(
+            f"value {value:g} is above {MAX_VALUE:g}, the largest plausible monthly value "
+            "in any unit"
+        )
     return value
 
 
@@ -67,6 +117,17 @@ def _problem(message: str, at: Location, month: str | None = None) -> Problem:
     return Problem(message, at, month)
 
 
+def _as_given(month_text: str) -> str | None:
+    """A refused month as the row gave it, when short and sendable (no lone surrogates)."""
+    if len(month_text) > 40 or not month_text.isprintable():
+        return None
+    try:
+        month_text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return month_text
+
+
 def check_rows(rows: Iterable[tuple[Location, object, object]]) -> list[Observation]:
     """Validate (location, month, value) rows; raise SeriesError naming every bad row.
 
@@ -77,15 +138,12 @@ def check_rows(rows: Iterable[tuple[Location, object, object]]) -> list[Observat
     out: list[Observation] = []
     for at, month_text, value_text in rows:
         if not isinstance(month_text, str):
-            problems.append(_problem(f"month {month_text!r} is not a YYYY-MM string", at))
+            problems.append(_problem(f"month {shown(month_text)} is not a YYYY-MM string", at))
             continue
         try:
             month = parse_month(month_text)
         except ValueError as exc:
-            problems.append(_problem(str(exc), at, month_text))
-            continue
-        if isinstance(value_text, bool):
-            problems.append(_problem(f"value {value_text!r} is not a number", at, month_text))
+            problems.append(_problem(str(exc), at, _as_given(month_text)))
             continue
         try:
             value = check_value(value_text)  # type: ignore[arg-type]
@@ -138,8 +196,16 @@ _VALUE_COLUMNS = ("value", "exports_usd_millions")
 
 def read_csv_rows(text: str) -> list[tuple[int, str, str]]:
     """(line, month, value) from a CSV with a `month` column and a `value` (or the bundled
-    file's `exports_usd_millions`) column. Extra columns are ignored."""
-    reader = csv.reader(io.StringIO(text))
+    file's `exports_usd_millions`) column. Extra columns are ignored. A UTF-8 byte-order
+    mark (as spreadsheet programs write) is dropped; any line ending is read."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        return _read_csv_rows(reader)
+    except csv.Error as exc:  # e.g. "field larger than field limit (131072)"
+        raise SeriesError([Problem(f"CSV cannot be read: {exc}", reader.line_num)]) from None
+
+
+def _read_csv_rows(reader: Iterator[list[str]]) -> list[tuple[int, str, str]]:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

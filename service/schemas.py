@@ -13,7 +13,10 @@ import json
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from exportcast.models.limits import MAX_TARGETS, check_targets
+from exportcast.models.validate import MAX_VALUE, plain_number
 
 SERIES_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
@@ -51,8 +54,38 @@ class SeriesCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     unit: str = Field(min_length=1, max_length=50)
     targets: list[float] = Field(
-        default_factory=list, max_length=10, description="default targets for the forecast"
+        default_factory=list,
+        max_length=MAX_TARGETS,
+        description="default targets for the forecast: finite amounts > 0 (as in queries)",
     )
+
+    @field_validator("name", "unit")
+    @classmethod
+    def _storable_text(cls, text: str) -> str:
+        # Lone surrogates ("\ud800", which UTF-8 and so the store cannot hold) are refused by
+        # pydantic's str already; control characters (NUL) would be by PostgreSQL text.
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+            raise ValueError("must not contain control characters")
+        return text
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _plain_targets(cls, targets: Any) -> Any:
+        # A target sent as text follows the observations' rule: plain ASCII decimal digits,
+        # not "9_3_000" or other scripts' digits (which float() would take); and true is
+        # not a number (pydantic would take it as 1.0).
+        if not isinstance(targets, list):
+            return targets
+        if any(isinstance(t, bool) for t in targets):
+            raise ValueError("targets: true and false are not numbers")
+        return [plain_number(t) if isinstance(t, str) else t for t in targets]
+
+    @field_validator("targets")
+    @classmethod
+    def _targets_as_queried(cls, targets: list[float]) -> list[float]:
+        # The rule the forecast query applies, so a series cannot be created with default
+        # targets that every forecast would refuse or serve as NaN: finite and > 0.
+        return list(check_targets(targets))
 
 
 class SeriesOut(Out):
@@ -71,8 +104,15 @@ class SeriesList(Out):
 
 
 class ObservationIn(BaseModel):
-    month: str = Field(examples=["2026-06"], description="YYYY-MM")
-    value: float = Field(gt=0, examples=[91234.5])
+    month: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-06"], description="YYYY-MM, ASCII digits"
+    )
+    value: float = Field(
+        gt=0,
+        le=MAX_VALUE,
+        examples=[91234.5],
+        description="in the series' unit; above 1e18 is refused as implausible",
+    )
 
 
 class ObservationBatch(BaseModel):
@@ -168,6 +208,9 @@ class Readiness(Out):
     status: str = Field(description="ready or not ready")
     series: dict[str, int | None] | None = Field(None, description="series -> active version")
     reasons: list[str] | None = Field(None, description="why not ready")
+    pending: list[str] | None = Field(
+        None, description="series still waiting for their first model (they do not block)"
+    )
 
 
 Interval = tuple[float, float]

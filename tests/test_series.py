@@ -55,6 +55,10 @@ def test_duplicate_month_names_both_lines():
         ("2020-13,5", "not a calendar month"),
         ("2020/02,5", "not YYYY-MM"),
         ("Feb 2020,5", "not YYYY-MM"),
+        ("２０２０-０２,5", "not YYYY-MM"),
+        ("2020-02,9_3_000", "not a number"),
+        ("2020-02,٩٣٠٠٠", "not a number"),
+        ("2020-02,1e308", "above 1e+18"),
     ],
 )
 def test_bad_row_is_named_by_line(row, words):

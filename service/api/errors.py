@@ -10,15 +10,32 @@ from exportcast.models.validate import SeriesError
 from exportcast.service.schemas import Error, Problem
 from exportcast.service.store import Conflict, NotFound
 
+MAX_TEXT = 500  # characters of any one string an error body carries
+
+
+def sendable(text: str) -> str:
+    """`text` cut to MAX_TEXT characters and with lone surrogates escaped: a request can
+    carry them (JSON "\\ud800"), UTF-8 cannot, and an error quoting one must still be sent."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _problem(message: str, line: int | None, where: str | None, month: str | None) -> Problem:
+    return Problem(
+        message=sendable(message),
+        line=line,
+        where=sendable(where) if where is not None else None,
+        month=sendable(month) if month is not None else None,
+    )
+
 
 def error_response(status_code: int, body: Error) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status_code)
 
 
 def rejected(exc: SeriesError, what: str = "batch") -> JSONResponse:
-    errors = [
-        Problem(message=p.message, line=p.line, where=p.where, month=p.month) for p in exc.problems
-    ]
+    errors = [_problem(p.message, p.line, p.where, p.month) for p in exc.problems]
     n = len(errors)
     detail = f"{what} rejected, nothing stored: {n} problem{'s' if n != 1 else ''}"
     body = Error(detail=detail, errors=errors)
@@ -36,7 +53,7 @@ async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's own parameter and body checks, in the same shape as every other error."""
     assert isinstance(exc, RequestValidationError)
     problems = [
-        Problem(message=str(e.get("msg", "invalid")), where=".".join(str(x) for x in e["loc"]))
+        _problem(str(e.get("msg", "invalid")), None, ".".join(str(x) for x in e["loc"]), None)
         for e in exc.errors()
     ]
     detail = "; ".join(f"{p.where}: {p.message}" for p in problems) or "invalid request"
@@ -46,11 +63,11 @@ async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(404, Error(detail=str(exc).strip("'\"")))
+    return error_response(404, Error(detail=sendable(str(exc).strip("'\""))))
 
 
 async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(409, Error(detail=str(exc)))
+    return error_response(409, Error(detail=sendable(str(exc))))
 
 
 HANDLERS = {

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
 
 from exportcast.service.api.deps import ERROR_RESPONSES, StoreDep, require_reader
 from exportcast.service.schemas import Error, JobOut
+
+# Ids are stored as 64-bit integers: an unbounded one (10**30) overflowed the driver, a 500.
+# 2**53 is far beyond any id and still exact in a JSON number.
+JobId = Annotated[int, Path(ge=1, le=2**53, description="the job's id")]
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -14,7 +20,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
     dependencies=[Depends(require_reader)],
     responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
-def read_job(job_id: int, store: StoreDep) -> JobOut:
+def read_job(job_id: JobId, store: StoreDep) -> JobOut:
     job = store.get_job(job_id)
     return JobOut(
         id=job.id,

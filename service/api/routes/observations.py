@@ -113,9 +113,12 @@ async def add_observations(
     raw = await request.body()
     if kind in ("application/json", ""):
         try:
-            rows = rows_from_json(json.loads(raw or b"null"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            payload = json.loads(raw or b"null")
+        except RecursionError:  # "[[[[...": deeper than the parser can go
+            raise SeriesError([Problem("body is not valid JSON: nested too deeply")]) from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an int of 4300+ digits
             raise SeriesError([Problem(f"body is not valid JSON: {exc}")]) from None
+        rows = rows_from_json(payload)
     elif kind in ("text/csv", "text/plain"):
         try:
             rows = rows_from_csv(raw.decode("utf-8"))

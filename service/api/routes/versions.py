@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
 
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
@@ -11,6 +13,10 @@ from exportcast.service.api.deps import (
     require_writer,
 )
 from exportcast.service.schemas import Error, VersionList, VersionOut
+
+# Versions are stored as 64-bit integers: an unbounded one (10**30) overflowed the driver, a
+# 500. 2**53 is far beyond any version and still exact in a JSON number.
+VersionNumber = Annotated[int, Path(ge=1, le=2**53, description="the model version")]
 
 router = APIRouter(prefix="/v1/series/{series_id}/models", tags=["model versions"])
 
@@ -53,7 +59,9 @@ def list_versions(series_id: str, store: StoreDep) -> VersionList:
     dependencies=[Depends(require_writer)],
     responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
-def activate(series_id: str, version: int, store: StoreDep, forecasts: ActiveDep) -> VersionList:
+def activate(
+    series_id: str, version: VersionNumber, store: StoreDep, forecasts: ActiveDep
+) -> VersionList:
     """Switch the served version (rollback or forward); every worker follows within a poll."""
     store.activate(series_id, version)
     forecasts.sync()
