@@ -1,4 +1,5 @@
-"""Backtests: no look-ahead, caching, and the yardstick on a short stretch of real data."""
+"""Backtests: no look-ahead, caching, the yardstick on a short stretch of real data, and
+fits that cannot be made (too short a history at an origin) left out."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from exportcast.models.core import fit_auto
 from exportcast.models.evaluation import backtest
+from exportcast.models.evaluation.auto import Learning
+from exportcast.models.evaluation.baselines import BASELINES
 from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.evaluation.yardstick import yardstick
+from exportcast.models.families.base import ModelError
 from exportcast.models.registry import get_model
 from exportcast.models.series import MonthlySeries, format_month
 
@@ -89,3 +94,56 @@ def test_yardstick_on_real_data(kr):
     auto_all = next(s for s in report.scores if s.model == "auto" and s.months == "all")
     assert auto_all.coverage[80] is not None and auto_all.winkler95 is not None
     assert all(o.year >= 2021 for o in report.states)
+
+
+def starting_in_february(kr) -> MonthlySeries:
+    """The bundled series without its first month: 47 months before 2004, one too few for
+    sarima at the origins of 2004 with nothing of the year known."""
+    return MonthlySeries("from-feb", kr.unit, kr.start + 1, kr.values[1:])
+
+
+def test_a_fit_that_cannot_be_made_is_left_out_and_never_cached(kr, tmp_path):
+    short = starting_in_february(kr)
+    at = [Origin(2004, 0), Origin(2004, 1)]
+    with pytest.raises(ModelError, match="needs at least 48 months"):
+        backtest.fit_at(short, at[0], "sarima", 50, 0, get_model)
+    for _ in range(2):  # the second run reads the fit back, and tries the failure again
+        results = backtest.run(short, ["sarima"], at, get_model, n_paths=50, cache_dir=tmp_path)
+        assert list(results) == [("sarima", at[1])]
+        assert list(results.skipped) == [("sarima", at[0])]
+        assert "needs at least 48 months" in results.skipped[("sarima", at[0])]
+        assert len(list(tmp_path.rglob("*.npz"))) == 1
+    assert backtest.left_out(results.skipped) == ["sarima at 2004 m=0 (needs at least 48 months)"]
+
+
+def test_yardstick_and_auto_learn_from_what_could_be_fitted(kr):
+    short = starting_in_february(kr)
+    report = yardstick(
+        short,
+        members=["ets", "sarima", "growth"],
+        factory=get_model,
+        from_year=2004,
+        to_year=2004,
+        learn_years=1,
+        n_paths=100,
+    )
+    assert report.left_out() == [
+        "ets at 2003 m=0 (needs at least 36 months)",
+        "growth at 2003 m=0 (needs at least 36 months)",
+        "sarima at 2003 m=0-11, 2004 m=0 (needs at least 48 months)",
+    ]
+    n = {s.model: s.n for s in report.scores if s.months == "all"}
+    assert n == dict.fromkeys(["auto", "ets", "growth", *BASELINES], 12) | {"sarima": 11}
+    assert np.isnan(report.mape("sarima", 0)) and report.mape("sarima", 1) > 0
+    assert report.states[Origin(2004, 0)].weights.keys() == {"ets", "growth"}
+    assert report.states[Origin(2004, 1)].weights.keys() == {"ets", "sarima", "growth"}
+
+
+def test_the_live_fit_of_auto_survives_a_member_too_short_at_early_origins(kr):
+    # Data through 2008-12: auto learns at m = 0-2 from 2004, where sarima has 47 months.
+    short = starting_in_february(kr).through(2008 * 12 + 11)
+    ensemble = fit_auto(short, Learning(n_paths=100))
+    assert set(ensemble.weights) == {"ets", "sarima", "growth"}
+    assert ensemble.learned["backtest"]["left_out"] == [
+        "sarima at 2004 m=0 (needs at least 48 months)"
+    ]

@@ -6,7 +6,10 @@ import sys
 
 import pytest
 
+from exportcast.service.cli.ingest import masked
 from exportcast.service.cli.main import main
+from exportcast.service.config import get_settings
+from exportcast.service.store.connect import open_store
 
 
 def test_forecast_json_on_bundled_data(capsys):
@@ -111,3 +114,74 @@ def test_backtest_command_prints_a_table_json_and_a_plot(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     row = next(s for s in out["scores"] if s["model"] == "auto" and s["m"] == "all")
     assert row["n"] == 12 and row["coverage"]["80"] is not None
+
+
+def test_backtest_leaves_out_what_a_short_early_history_cannot_fit(tmp_path, kr, capsys):
+    csv = tmp_path / "from-feb.csv"
+    rows = [f"{m},{v}" for m, v in zip(kr.months[1:], kr.values[1:], strict=True)]
+    csv.write_text("month,value\n" + "\n".join(rows) + "\n")
+    args = ["backtest", "--csv", str(csv), "--from-year", "2003", "--to-year", "2004"]
+    args += ["--members", "ets,sarima,growth", "--models", "", "--paths", "100", "--jobs", "1"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "left out: sarima at 2003 m=0-11, 2004 m=0 (needs at least 48 months)" in text
+    assert "left out: ets at 2003 m=0 (needs at least 36 months)" in text
+    sarima = next(line for line in text.splitlines() if line.startswith("sarima "))
+    assert sarima.split()[1] == "-"  # no case at m = 0
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "sarima at 2003 m=0-11, 2004 m=0 (needs at least 48 months)" in out["left_out"]
+    n = {s["model"]: s["n"] for s in out["scores"] if s["m"] == "all"}
+    assert n["sarima"] == 11 and n["auto"] == 23 and n["run_rate"] == 24
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["forecast", "--csv", "{missing}"],
+        ["backtest", "--csv", "{missing}"],
+        ["ingest", "{missing}", "--series", "kr-exports"],
+    ],
+)
+def test_a_missing_file_is_named_in_one_line(tmp_path, capsys, argv):
+    missing = tmp_path / "missing.csv"
+    assert main([a.format(missing=missing) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert str(missing) in err and "No such file" in err
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Set EXPORTCAST_* variables for one test: the settings are read again, before and after."""
+    get_settings.cache_clear()
+    yield monkeypatch.setenv
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_ingest_names_the_store_it_looked_in(tmp_path, capsys, settings_env):
+    batch = tmp_path / "june.csv"
+    batch.write_text("month,value\n2026-06,80500\n")
+    empty = tmp_path / "elsewhere"
+    settings_env("EXPORTCAST_DATA_DIR", str(empty))
+    assert main(["ingest", str(batch), "--series", "kr-exports"]) == 2
+    err = capsys.readouterr().err
+    assert str(empty / "exportcast.db") in err and "no series 'kr-exports'" in err
+    assert "EXPORTCAST_DATA_DIR" in err and "EXPORTCAST_DATABASE_URL" in err
+    assert not empty.exists()  # no empty store left behind
+    # A store that exists but does not hold the series.
+    open_store(f"sqlite:///{empty / 'exportcast.db'}").close()
+    assert main(["ingest", str(batch), "--series", "kr-exports"]) == 2
+    err = capsys.readouterr().err
+    assert f"no series 'kr-exports' in the store sqlite:///{empty / 'exportcast.db'}" in err
+    assert "EXPORTCAST_DATA_DIR" in err
+
+
+def test_a_database_password_is_never_shown():
+    assert masked("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
+    assert masked("postgresql://db/x?user=app&password=s3cret") == (
+        "postgresql://db/x?user=app&password=***"
+    )
+    assert masked("postgresql://app@db/x") == "postgresql://app@db/x"
+    assert masked("sqlite:///data/exportcast.db") == "sqlite:///data/exportcast.db"

@@ -93,7 +93,12 @@ def state_at(
     def before(cases: Sequence[Case]) -> list[Case]:
         return [c for c in cases if c.year < origin.year and learning.m_group(c.m) == g]
 
-    prior = learning.skill_weights({name: before(cs) for name, cs in member_cases.items()})
+    past = {name: before(cs) for name, cs in member_cases.items()}
+    # Members are compared on the origins they all have: one left out at some (too short a
+    # history then) is not scored against the others on a different set of years.
+    shared = set.intersection(*[{(c.year, c.m) for c in cs} for cs in past.values()] or [set()])
+    past = {name: [c for c in cs if (c.year, c.m) in shared] for name, cs in past.items()}
+    prior = learning.skill_weights(past)
     errors = {k: (v if v is not None else np.array([])) for k, v in recent_errors.items()}
     mix = learning.blend(prior, errors)
     scale = learning.calibration_scale(before(auto_cases), CALIBRATION_LEVEL)
@@ -108,7 +113,10 @@ def auto_draws(state: AutoState, fits: Mapping[str, Fitted], year_to_date: float
 def learn_auto(
     series: MonthlySeries, members: Sequence[str], results: Results, at: Sequence[Origin]
 ) -> tuple[list[Case], dict[Origin, AutoState]]:
-    """`auto`'s case at every origin, walking forward in time (no look-ahead)."""
+    """`auto`'s case at every origin, walking forward in time (no look-ahead).
+
+    Members missing from `results` at an origin (left out of the backtest there) are left
+    out of the mixture there; an origin without any member gets no case."""
     member_cases = {m: cases_for(series, m, results, at) for m in members}
     auto_cases: list[Case] = []
     states: dict[Origin, AutoState] = {}
@@ -155,7 +163,9 @@ def learn_now(
     how: Learning,
 ) -> Learned | None:
     """Backtest the members on past years at the same months-known group as now, and
-    return `auto`'s state for now; None without enough history to learn from."""
+    return `auto`'s state for now; None without enough history to learn from. A member
+    that cannot be fitted at some past origins is learned from the others (and the summary
+    says which were left out)."""
     now = Origin((series.end + 1) // 12, (series.end + 1) % 12)
     months = [m for m in range(12) if learning.m_group(m) == learning.m_group(now.m)]
     first_year = how.first_year or (series.start + 36) // 12 + 1
@@ -184,4 +194,6 @@ def learn_now(
             },
         },
     }
+    if results.skipped:
+        summary["backtest"]["left_out"] = backtest.left_out(results.skipped)
     return Learned(state, summary)

@@ -4,10 +4,15 @@ Every model is fitted on the series cut at the origin and nothing after it. Mode
 from a factory (name -> model) handed in by the caller, so evaluation sits above the model
 families and never imports the registry. Fits are independent, so they run in parallel
 across processes or on any executor, and each result is cached on disk by the data it saw.
+
+A model that cannot be fitted at an origin (too short a history there, no candidate fitted:
+a `ModelError`) is left out at that origin, with the reason, instead of ending the run; a
+failure is never cached, so it is tried again next time.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -19,12 +24,22 @@ from exportcast.models import totals
 from exportcast.models.evaluation.baselines import BASELINES
 from exportcast.models.evaluation.cache import FitCache, cache_key
 from exportcast.models.evaluation.origins import Fitted, Origin, Results
-from exportcast.models.families.base import Model
+from exportcast.models.families.base import Model, ModelError
 from exportcast.models.parallel import process_pool
 from exportcast.models.series import MonthlySeries
 
 ModelFactory = Callable[[str], Model]
 Progress = Callable[[int, int], None]  # (fits done, fits to do)
+Skipped = dict[tuple[str, Origin], str]  # (model, origin) left out -> why
+
+
+class Backtest(Results):
+    """The fits of a run, keyed by (model, origin), and the pairs left out (`skipped`, with
+    the reason): a (model, origin) is in one or the other."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: Skipped = {}
 
 
 def fit_at(
@@ -35,7 +50,9 @@ def fit_at(
     seed: int,
     factory: ModelFactory,
 ) -> Fitted:
-    """Fit `model` on the series cut at `origin`; the draws of the target year's total."""
+    """Fit `model` on the series cut at `origin`; the draws of the target year's total.
+
+    Raises `ModelError` if the model cannot be fitted on the cut series."""
     cut = series.through(origin.cutoff)
     started = time.perf_counter()
     if model in BASELINES:
@@ -52,9 +69,13 @@ def fit_at(
     )
 
 
-def _task(args: tuple) -> tuple[str, Origin, Fitted]:
+def _task(args: tuple) -> tuple[str, Origin, Fitted | str]:
+    """One fit, or why it could not be made (a string crosses processes as easily)."""
     series, origin, model, n_paths, seed, factory = args
-    return model, origin, fit_at(series, origin, model, n_paths, seed, factory)
+    try:
+        return model, origin, fit_at(series, origin, model, n_paths, seed, factory)
+    except ModelError as exc:
+        return model, origin, str(exc) or type(exc).__name__
 
 
 def run(
@@ -68,14 +89,15 @@ def run(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
-) -> Results:
-    """Fit every model at every origin (cached fits are read back, not refitted).
+) -> Backtest:
+    """Fit every model at every origin (cached fits are read back, not refitted); a
+    (model, origin) that cannot be fitted is left out and listed in `.skipped`.
 
     Fits run on `jobs` local processes, or on any `concurrent.futures.Executor` given: each
     fit is a pure function of its inputs (the factory must be picklable to cross processes).
     """
     cache = FitCache(cache_dir)
-    results: Results = {}
+    results = Backtest()
     todo: list[tuple] = []
     keys: dict[tuple[str, Origin], str] = {}
     for model in models:
@@ -96,10 +118,13 @@ def run(
     if progress:
         progress(done, len(todo))
 
-    def record(model: str, origin: Origin, fitted: Fitted) -> None:
+    def record(model: str, origin: Origin, fitted: Fitted | str) -> None:
         nonlocal done
-        results[(model, origin)] = fitted
-        cache.put(keys[(model, origin)], model, fitted)
+        if isinstance(fitted, str):
+            results.skipped[(model, origin)] = fitted  # never cached: tried again next run
+        else:
+            results[(model, origin)] = fitted
+            cache.put(keys[(model, origin)], model, fitted)
         done += 1
         if progress:
             progress(done, len(todo))
@@ -115,3 +140,33 @@ def run(
             for model, origin, fitted in pool.map(_task, todo, chunksize=2):
                 record(model, origin, fitted)
     return results
+
+
+def _reason(model: str, reason: str) -> str:
+    """The reason without the model's name or what changes from origin to origin."""
+    reason = re.sub(r",? the series has \d+$", "", reason.strip())
+    return reason.removeprefix(f"{model} ")
+
+
+def _months(ms: Sequence[int]) -> str:
+    """0,1,2,5 -> "0-2,5"."""
+    runs: list[list[int]] = []
+    for m in sorted(ms):
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def left_out(skipped: Skipped) -> list[str]:
+    """What a run left out, one line per model and reason, e.g.
+    "sarima at 2003 m=0-11, 2004 m=0 (needs at least 48 months)"."""
+    groups: dict[tuple[str, str], dict[int, list[int]]] = {}
+    for (model, origin), reason in sorted(skipped.items()):
+        years = groups.setdefault((model, _reason(model, reason)), {})
+        years.setdefault(origin.year, []).append(origin.m)
+    return [
+        f"{model} at " + ", ".join(f"{y} m={_months(ms)}" for y, ms in years.items()) + f" ({why})"
+        for (model, why), years in groups.items()
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from exportcast.models.evaluation import backtest
 from exportcast.models.evaluation.auto import AutoState, cases_for, learn_auto
-from exportcast.models.evaluation.backtest import ModelFactory, Progress
+from exportcast.models.evaluation.backtest import ModelFactory, Progress, Skipped
 from exportcast.models.evaluation.baselines import BASELINES
 from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.evaluation.scoring import Case, Score, score_table
@@ -24,9 +24,20 @@ class Report:
     seconds: float
     fit_seconds: dict[str, float]
     states: dict[Origin, AutoState] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=dict)  # (model, origin) left out -> why
+
+    def score(self, model: str, months: str) -> Score | None:
+        """The score of `model` at `months` ("3", "0-2", "all"); None without any case."""
+        return next((s for s in self.scores if s.model == model and s.months == months), None)
 
     def mape(self, model: str, m: int) -> float:
-        return next(s.mape for s in self.scores if s.model == model and s.months == str(m))
+        """NaN where the model has no case at `m` (it was left out at every such origin)."""
+        found = self.score(model, str(m))
+        return float("nan") if found is None else found.mape
+
+    def left_out(self) -> list[str]:
+        """One line per model and reason, e.g. "sarima at 2004 m=0 (needs at least 48 months)"."""
+        return backtest.left_out(self.skipped)
 
 
 def yardstick(
@@ -44,7 +55,11 @@ def yardstick(
 ) -> Report:
     """Backtest `auto` (learned from `members`), each member, `models` and the naive
     baselines on every (year, m) from `from_year`. Members also run on the `learn_years`
-    before it, so that `auto` has a past to learn from at the first scored origin."""
+    before it, so that `auto` has a past to learn from at the first scored origin.
+
+    A (model, origin) that cannot be fitted (too short a history there) is left out and
+    listed in the report's `skipped`; each model is scored on the cases it has, and `auto`
+    mixes the members it has at each origin."""
     started = time.perf_counter()
     first = max(from_year - learn_years, (series.start + 36) // 12)
     learn_at = origins(series, first, to_year)
@@ -60,7 +75,9 @@ def yardstick(
         cache_dir=cache_dir,
         progress=progress,
     )
-    results.update(backtest.run(series, list(BASELINES), scored_at, factory))
+    baselines = backtest.run(series, list(BASELINES), scored_at, factory)
+    skipped = {**results.skipped, **baselines.skipped}
+    results.update(baselines)
     auto_cases, states = learn_auto(series, members, results, learn_at)
     cases = [c for c in auto_cases if c.year >= from_year]
     for name in [*fitted_models, *BASELINES]:
@@ -69,4 +86,5 @@ def yardstick(
         name: float(sum(results[(name, o)].seconds for o in learn_at if (name, o) in results))
         for name in fitted_models
     }
-    return Report(cases, score_table(cases), time.perf_counter() - started, fit_seconds, states)
+    seconds = time.perf_counter() - started
+    return Report(cases, score_table(cases), seconds, fit_seconds, states, skipped)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -67,16 +68,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def as_json(report: Report) -> dict:
-    return {
+    out = {
         "seconds": round(report.seconds, 1),
         "fit_seconds": {k: round(v, 1) for k, v in report.fit_seconds.items()},
         "scores": [s.to_dict() for s in report.scores],
     }
+    if report.skipped:
+        out["left_out"] = report.left_out()
+    return out
 
 
 def _order(report: Report) -> list[str]:
     names = list(dict.fromkeys(s.model for s in report.scores))
-    return ["auto", *[n for n in names if n != "auto"]]
+    return sorted(names, key=lambda n: n != "auto")  # auto first, if it has any case
 
 
 def table(report: Report) -> str:
@@ -89,8 +93,10 @@ def table(report: Report) -> str:
     for name in _order(report):
         row = f"{name:16}"
         for m in SHOWN_M:
-            row += f"{report.mape(name, m):7.2f}"
-        total = next(s for s in report.scores if s.model == name and s.months == "all")
+            mape = report.mape(name, m)
+            row += f"{'-':>7}" if math.isnan(mape) else f"{mape:7.2f}"
+        total = report.score(name, "all")
+        assert total is not None  # every model in the scores has its "all" row
         cov = total.coverage
         row += f"{total.bias:7.2f}"
         row += "".join(f"{'' if cov[lv] is None else f'{cov[lv]:.0%}':>7}" for lv in LEVELS)
@@ -101,12 +107,17 @@ def table(report: Report) -> str:
     for name in _order(report):
         parts = []
         for grp in ("0-2", "3-5", "6-8", "9-11"):
-            s = next(x for x in report.scores if x.model == name and x.months == grp)
+            s = report.score(name, grp)
+            if s is None:
+                continue
             if s.coverage[80.0] is None:
                 break
             parts.append(f"{grp}: {s.coverage[80.0]:.0%}/{s.coverage[95.0]:.0%}")
         if parts:
             lines.append(f"  {name:16}" + "  ".join(parts))
+    if report.skipped:
+        lines.append("")
+        lines.extend(f"left out: {line}" for line in report.left_out())
     fits = ", ".join(f"{k} {v:.0f}s" for k, v in report.fit_seconds.items())
     lines.append("")
     lines.append(f"run time {report.seconds:.0f}s; fitting time summed over processes: {fits}")
@@ -128,8 +139,8 @@ def plot(report: Report, path: Path) -> None:
             style["ls"] = "--"
         ax1.plot(months, mape, label=name, **style)
         scores = {s.months: s for s in report.scores if s.model == name}
-        if scores["0"].coverage[80.0] is not None:
-            groups = ["0-2", "3-5", "6-8", "9-11"]
+        groups = [g for g in ("0-2", "3-5", "6-8", "9-11") if g in scores]
+        if groups and scores[groups[0]].coverage[80.0] is not None:
             ax2.plot(
                 groups,
                 [100 * scores[g].coverage[80.0] for g in groups],

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from exportcast.models.series import format_month
 from exportcast.models.validate import SeriesError
+from exportcast.service.cli.sources import read_text
 from exportcast.service.config import get_settings
 from exportcast.service.ingest import ingest_rows, rows_from_csv
 from exportcast.service.store import NotFound
@@ -24,17 +27,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+HINT = "set EXPORTCAST_DATA_DIR or EXPORTCAST_DATABASE_URL to the service's store"
+
+
+def masked(url: str) -> str:
+    """The database URL with any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        userinfo, _, host = parts.netloc.rpartition("@")
+        url = url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:***@{host}", 1)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)
+
+
+def where(url: str) -> str:
+    """The store as the user should read it: a relative SQLite file also as an absolute path."""
+    shown = masked(url)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_absolute():
+            shown += f" ({path.resolve()})"
+    return shown
+
+
 def run(args: argparse.Namespace) -> int:
-    store = open_store(get_settings().database())
+    text = read_text(args.file)
+    if text is None:
+        return 2
+    url = get_settings().database()
+    file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if file is not None and file != ":memory:" and not Path(file).exists():
+        # Opening it would create an empty store here, and it could hold no series anyway.
+        print(f"no store at {where(url)}: no series {args.series!r}; {HINT}", file=sys.stderr)
+        return 2
+    store = open_store(url)
     try:
-        outcome = ingest_rows(store, args.series, rows_from_csv(args.file.read_text("utf-8")))
+        outcome = ingest_rows(store, args.series, rows_from_csv(text))
     except SeriesError as exc:
         print(f"{args.file}: batch rejected, nothing stored:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
     except NotFound as exc:
-        print(str(exc).strip("'\""), file=sys.stderr)
+        print(f"{exc} in the store {where(url)}; {HINT}", file=sys.stderr)
         return 2
     finally:
         store.close()

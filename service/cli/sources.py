@@ -22,13 +22,27 @@ def load_series(args: argparse.Namespace) -> tuple[MonthlySeries, tuple[float, .
     cannot be used."""
     if args.csv is None:
         return load_bundled(args.series), BUNDLED[args.series].targets
+    text = read_text(args.csv)
+    if text is None:
+        return None
     try:
-        return parse_csv(args.csv.read_text(encoding="utf-8"), id=args.csv.stem), ()
+        return parse_csv(text, id=args.csv.stem), ()
     except SeriesError as exc:
         print(f"{args.csv}: cannot use this series:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text; None, with a one-line error naming the file, if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"exportcast: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    except UnicodeDecodeError as exc:
+        print(f"exportcast: cannot read {path}: not UTF-8 text ({exc.reason})", file=sys.stderr)
+    return None
 
 
 def floats(text: str) -> list[float]:
