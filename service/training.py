@@ -125,7 +125,10 @@ class JobRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_seconds)
                 continue
-            await self.run_job(job)
+            try:
+                await self.run_job(job)
+            except Exception:  # the store failed us (or the series was deleted meanwhile)
+                log.exception("job %s for %s could not be finished", job.id, job.series_id)
 
     async def run_job(self, job: Job) -> Job:
         beat = asyncio.create_task(self._heartbeat(job.id))

@@ -112,7 +112,13 @@ def test_every_documented_route_answers_as_documented(served):
     check(doc, activate, "post", response)
     response = client.post(activate.format(series_id="kr-exports", version=99), headers=AUTH)
     check(doc, activate, "post", response)
-    seen |= {("/v1/series", "post"), (path, "post"), (activate, "post")}
+    one = "/v1/series/{series_id}"
+    check(doc, one, "delete", client.delete(one.format(series_id="contract")))  # no token
+    gone = client.delete(one.format(series_id="contract"), headers=AUTH)
+    assert gone.status_code == 204 and gone.content == b""
+    response_schema(doc, one, "delete", 204)  # documented, with no body
+    check(doc, one, "delete", client.delete(one.format(series_id="contract"), headers=AUTH))
+    seen |= {("/v1/series", "post"), (path, "post"), (activate, "post"), (one, "delete")}
     # Every documented operation was exercised (the text route /metrics aside).
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
     assert documented - seen == {("/metrics", "get")}
@@ -211,4 +217,4 @@ def test_the_token_is_declared_on_writes_only(served):
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             declared = bool(operation.get("security"))
-            assert declared == (method == "post"), f"{method.upper()} {path}"
+            assert declared == (method in ("post", "delete")), f"{method.upper()} {path}"

@@ -334,6 +334,10 @@ def test_reads_can_require_the_token(data_dir):
         assert client.get("/v1/series/kr-exports/forecast", headers=wrong).status_code == 403
         assert client.get("/v1/series/kr-exports/forecast", headers=AUTH).status_code == 200
         assert client.get("/healthz").status_code == 200
+        # /metrics carries every forecast as gauges: it is a read like the others.
+        assert client.get("/metrics").status_code == 401
+        scrape = client.get("/metrics", headers=AUTH)
+        assert scrape.status_code == 200 and "exportcast_forecast_median" in scrape.text
 
 
 def test_create_series_then_ingest_and_train(client):
@@ -361,7 +365,8 @@ def test_create_series_then_ingest_and_train(client):
     ]
     r = client.post("/v1/series/toy/observations", json={"observations": rows}, headers=AUTH)
     assert r.status_code == 202
-    assert client.get("/readyz").status_code == 503  # toy has no model yet
+    ready = client.get("/readyz")  # toy waits for its first model; kr-exports is served
+    assert ready.status_code == 200 and ready.json()["pending"] == ["toy"]
     job = wait_job(client, r.json()["job"]["id"])
     assert job["status"] == "succeeded", job
     body = client.get("/v1/series/toy/forecast").json()
@@ -485,3 +490,18 @@ def test_the_service_on_postgresql(tmp_path):
         assert not (tmp_path / "exportcast.db").exists()  # nothing went to SQLite
     finally:
         server.stop()
+
+
+def test_a_deleted_series_is_gone_and_stops_being_served(data_dir):
+    with TestClient(create_app(settings_for(data_dir))) as client:
+        wait_ready(client, timeout=10)
+        assert client.delete("/v1/series/kr-exports").status_code == 401
+        assert forecast(client).status_code == 200  # refused deletes change nothing
+        assert client.delete("/v1/series/kr-exports", headers=AUTH).status_code == 204
+        assert forecast(client).status_code == 404  # the fast path no longer has it either
+        assert client.get("/v1/series/kr-exports/observations").status_code == 404
+        assert client.get("/v1/series").json()["series"] == []
+        assert client.delete("/v1/series/kr-exports", headers=AUTH).status_code == 404
+    # A restart does not bring the bundled series back over a store that had data.
+    with TestClient(create_app(settings_for(data_dir))) as client:
+        assert client.get("/v1/series").json()["series"] == []

@@ -137,6 +137,22 @@ def test_a_job_whose_worker_went_silent_is_run_again_then_failed(store):
     assert failed.status == "failed" and "stopped responding 2 times" in failed.error
 
 
+def test_a_deleted_series_takes_everything_with_it(store):
+    store.ingest("a", [obs("2020-01", 1)])
+    store.ingest("a", [obs("2020-01", 2)])  # a vintage
+    record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
+    store.add_version(record, b"paths", activate=True)
+    store.delete_series("a")
+    with pytest.raises(NotFound):
+        store.get_series("a")
+    with pytest.raises(NotFound):
+        store.delete_series("a")
+    assert "a" not in store.active_versions()
+    # The id is free again, with nothing of the old series behind it.
+    store.create_series("a", "again", "u")
+    assert store.observations("a") == [] and store.versions("a") == []
+
+
 def test_versions_activate_atomically(store):
     record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
     v1 = store.add_version(record, b"one", activate=True)
@@ -158,3 +174,12 @@ def test_bootstrap_happens_once(store_url):
     assert s.bootstrap("k", "K", "u", [1.0], batch) is False
     assert s.get_series("k").n_observations == 2
     s.close()
+
+
+def test_a_store_that_held_series_is_never_bootstrapped_again(store):
+    """The bundled series fills an empty store once; a store whose series were deleted
+    is not empty in that sense, and a restart must not bring data back over it."""
+    store.delete_series("a")
+    assert store.list_series() == []
+    assert not store.bootstrap("b", "B", "u", (), [obs("2020-01", 1)])
+    assert store.list_series() == []

@@ -117,7 +117,11 @@ class ActiveForecasts:
 
     def _sync(self) -> list[str]:
         changed = []
-        for series_id, version in self.store.active_versions().items():
+        versions = self.store.active_versions()
+        for gone in set(self._active) - set(versions):  # deleted series
+            del self._active[gone]
+            changed.append(gone)
+        for series_id, version in versions.items():
             current = self._active.get(series_id)
             if version is None:
                 continue

@@ -106,6 +106,10 @@ class Store(Protocol):
         """Store the batch in one transaction (or nothing, raising SeriesError)."""
         ...
 
+    def delete_series(self, id: str) -> None:
+        """The series with every vintage, job and model version, in one transaction."""
+        ...
+
     def bootstrap(
         self, id: str, name: str, unit: str, targets: Sequence[float], batch: Sequence[Observation]
     ) -> bool:

@@ -61,6 +61,11 @@ SCHEMA_TEMPLATE = (
         not_before TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, series_id)""",
+    # Facts about the store itself, such as whether it ever held a series.
+    """CREATE TABLE IF NOT EXISTS store_facts (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS model_versions (
         series_id TEXT NOT NULL REFERENCES series(id),
         version INTEGER NOT NULL,
@@ -189,6 +194,18 @@ class SqlStore:
             "INSERT INTO series (id, name, unit, targets, created_at) VALUES (?, ?, ?, ?, ?)",
             (id, name, unit, json.dumps([float(t) for t in targets]), stamp(utc_now())),
         )
+        self._mark_held(cur)
+
+    def _mark_held(self, cur: Any) -> bool:
+        """Note that the store has held a series; whether it had before."""
+        cur.execute("SELECT 1 FROM store_facts WHERE name = 'has_held_series'")
+        if cur.fetchone() is not None:
+            return True
+        cur.execute(
+            "INSERT INTO store_facts (name, value) VALUES ('has_held_series', ?)",
+            (stamp(utc_now()),),
+        )
+        return False
 
     _SERIES_QUERY = """
         SELECT s.id, s.name, s.unit, s.targets, s.active_version,
@@ -293,12 +310,25 @@ class SqlStore:
             job_id = self._queue(cur, id).id
         return IngestOutcome(len(batch), new, revised, unchanged, job_id)
 
+    def delete_series(self, id: str) -> None:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
+            if cur.fetchone() is None:
+                raise NotFound(f"no series {id!r}")
+            for table in ("observations", "jobs", "model_versions"):
+                cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
+            cur.execute("DELETE FROM series WHERE id = ?", (id,))
+
     def bootstrap(
         self, id: str, name: str, unit: str, targets: Sequence[float], batch: Sequence[Observation]
     ) -> bool:
+        # Only a store that never held a series: one whose series were all deleted stays
+        # empty across restarts.
         with self._write() as cur:
             cur.execute("SELECT COUNT(*) FROM series")
-            if cur.fetchone()[0] > 0:
+            holds = cur.fetchone()[0] > 0
+            held = self._mark_held(cur)  # marks a store of an earlier release that holds some
+            if holds or held:
                 return False
             self._insert_series(cur, id, name, unit, targets)
             self._ingest(cur, id, batch, queue_retrain=True)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.service import metrics
-from exportcast.service.api.deps import ActiveDep, StoreDep
+from exportcast.service.api.deps import ERROR_RESPONSES, ActiveDep, StoreDep, require_reader
 from exportcast.service.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -24,22 +24,27 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "not ready, with the reasons"}},
 )
 async def readyz(store: StoreDep, active: ActiveDep) -> Response:
-    """Ready when the store answers and every series has an active model loaded here."""
-    reasons = []
+    """Ready when the store answers, every active version is loaded here, and there is
+    something to serve. A series still waiting for its first model is listed under
+    `pending` but keeps the instance in service; only a store where no series has a model
+    yet (a first start) is not ready."""
     try:
         versions = await run_in_threadpool(store.active_versions)
     except Exception as exc:
         return _readiness(Readiness(status="not ready", reasons=[f"store unreachable: {exc}"]))
+    reasons = []
+    pending = sorted(series_id for series_id, version in versions.items() if version is None)
     if not versions:
         reasons.append("no series yet")
+    elif len(pending) == len(versions):
+        reasons.append(f"no series has a trained model yet: {', '.join(repr(s) for s in pending)}")
     for series_id, version in versions.items():
-        if version is None:
-            reasons.append(f"series {series_id!r} has no trained model yet")
-        elif active.get(series_id) is None:
+        if version is not None and active.get(series_id) is None:
             reasons.append(f"series {series_id!r}: version {version} not loaded yet")
+    served = {k: v for k, v in versions.items() if v is not None}
     if reasons:
-        return _readiness(Readiness(status="not ready", reasons=reasons))
-    return _readiness(Readiness(status="ready", series=versions))
+        return _readiness(Readiness(status="not ready", reasons=reasons, pending=pending or None))
+    return _readiness(Readiness(status="ready", series=served, pending=pending or None))
 
 
 def _readiness(body: Readiness) -> JSONResponse:
@@ -48,7 +53,12 @@ def _readiness(body: Readiness) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=code)
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(require_reader)],
+    responses=ERROR_RESPONSES,
+)
 def prometheus(request: Request) -> Response:
     """Prometheus text format: requests and their latency by route, retrain outcomes (summed
     over the worker processes), forecast gauges."""

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from exportcast.models.series import format_month
-from exportcast.service.api.deps import ERROR_RESPONSES, StoreDep, require_reader, require_writer
+from exportcast.service.api.deps import (
+    ERROR_RESPONSES,
+    ActiveDep,
+    StoreDep,
+    require_reader,
+    require_writer,
+)
 from exportcast.service.schemas import Error, SeriesCreate, SeriesList, SeriesOut
 from exportcast.service.store import SeriesRecord
 
@@ -49,3 +55,17 @@ def create_series(body: SeriesCreate, store: StoreDep) -> SeriesOut:
 )
 def get_series(series_id: str, store: StoreDep) -> SeriesOut:
     return series_out(store.get_series(series_id))
+
+
+@router.delete(
+    "/{series_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_writer)],
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
+)
+def delete_series(series_id: str, store: StoreDep, forecasts: ActiveDep) -> Response:
+    """The series with every vintage, job and model version, in one transaction. This
+    process stops serving it at once, every other worker within a poll."""
+    store.delete_series(series_id)
+    forecasts.sync()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
