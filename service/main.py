@@ -96,7 +96,7 @@ def create_app(
         app.add_exception_handler(exc_type, handler)
     for module in (series, observations, forecasts, versions, jobs, health):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, settings=settings)
     app.add_middleware(DefaultForecastReads, state=app.state)
     app.state.metrics = Metrics(app.state)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)

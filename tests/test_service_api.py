@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -284,6 +285,45 @@ def test_body_size_limit(data_dir):
         r = post(client, rows)
         assert r.status_code == 413
         assert "larger than 1000 bytes" in r.json()["detail"]
+
+
+def test_writes_are_refused_before_their_body_is_read():
+    """The token is checked before any of the body is read: a write without it never
+    costs the server its body's memory."""
+    import asyncio
+
+    from exportcast.service.api.body_limit import BodySizeLimit
+
+    async def app(scope, receive, send):  # the routes: must not be reached
+        raise AssertionError("a refused write reached the app")
+
+    def received_nothing():
+        async def receive():
+            raise AssertionError("the body of a refused write was read")
+
+        return receive
+
+    async def call(headers: list[tuple[bytes, bytes]], **settings) -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        guard = BodySizeLimit(app, max_bytes=10, settings=settings_for(Path("unused"), **settings))
+        scope = {"type": "http", "method": "POST", "path": "/v1/series", "headers": headers}
+        await guard(scope, received_nothing(), send)
+        return sent
+
+    huge = [(b"content-length", b"2000000")]
+    for headers, settings, status, words in [
+        (huge, {}, 401, "missing bearer token"),
+        ([*huge, (b"authorization", b"Bearer wrong")], {}, 403, "not valid"),
+        ([*huge, (b"authorization", AUTH["Authorization"].encode())], {}, 413, "larger"),
+        (huge, {"api_token": None}, 403, "writes are disabled"),
+    ]:
+        start, body = asyncio.run(call(headers, **settings))
+        assert start["status"] == status
+        assert words in json.loads(body["body"])["detail"]
 
 
 def test_unknown_series_and_job_are_404(client):

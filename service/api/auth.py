@@ -33,3 +33,19 @@ def split_authorization(header: str | None) -> tuple[str | None, str | None]:
         return None, None
     scheme, _, token = header.strip().partition(" ")
     return scheme, token.strip() or None
+
+
+def refusal(verdict: Verdict) -> tuple[int, str, dict[str, str]] | None:
+    """Status, message and headers for a verdict that refuses the request; None if it
+    passes. One wording for the routes' dependencies and the body guard."""
+    if verdict is Verdict.DISABLED:
+        return 403, "writes are disabled: no EXPORTCAST_API_TOKEN is configured on the server", {}
+    if verdict is Verdict.MISSING:
+        return (
+            401,
+            "missing bearer token (Authorization: Bearer <token>)",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if verdict is Verdict.WRONG:
+        return 403, "the bearer token is not valid", {}
+    return None

@@ -1,27 +1,45 @@
-"""Request body size limit, enforced before any route reads the body."""
+"""Writes: the token checked and the body's size limited before any of the body is read.
+
+Every write route needs the token, so a request without it is refused here, before its
+body is read into memory: 800 unauthenticated 2 MB uploads at once took the server to
+almost 1 GB when the check came after the read.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from exportcast.service.api.auth import check_bearer, refusal, split_authorization
+from exportcast.service.config import Settings
+
 Scope = dict[str, Any]
 
 
-class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
-    def __init__(self, app: Any, max_bytes: int):
+
+class BodySizeLimit:
+    """Refuse a write without a valid token (401/403) before reading its body, and bodies
+    over `max_bytes` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: Any, max_bytes: int, settings: Settings):
         self.app = app
         self.max_bytes = max_bytes
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        refused = refusal(check_bearer(self.settings, *split_authorization(header)))
+        if refused is not None:
+            await self._send(send, *refused)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._send(send, 413, f"request body larger than {self.max_bytes} bytes")
             return
         chunks: list[bytes] = []
         size = 0
@@ -32,7 +50,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._send(send, 413, f"request body larger than {self.max_bytes} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -49,15 +67,20 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Any) -> None:
-        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+    @staticmethod
+    async def _send(
+        send: Any, status: int, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    *extra,
                 ],
             }
         )

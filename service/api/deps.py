@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from exportcast.service.api.auth import Verdict, check_bearer, split_authorization
+from exportcast.service.api.auth import check_bearer, refusal, split_authorization
 from exportcast.service.config import Settings
 from exportcast.service.schemas import Error
 from exportcast.service.serving.active import ActiveForecasts
@@ -39,20 +39,10 @@ async def get_runner(request: Request) -> JobRunner | None:
 
 def _check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
     scheme, token = (credentials.scheme, credentials.credentials) if credentials else (None, None)
-    verdict = check_bearer(settings, scheme, token)
-    if verdict is Verdict.DISABLED:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "writes are disabled: no EXPORTCAST_API_TOKEN is configured on the server",
-        )
-    if verdict is Verdict.MISSING:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token (Authorization: Bearer <token>)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if verdict is Verdict.WRONG:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the bearer token is not valid")
+    refused = refusal(check_bearer(settings, scheme, token))
+    if refused is not None:
+        status_code, message, headers = refused
+        raise HTTPException(status_code, message, headers=headers or None)
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
