@@ -18,8 +18,7 @@ from exportcast.models.parallel import process_pool
 from exportcast.service import artifacts
 from exportcast.service.config import get_settings
 from exportcast.service.serving.active import activate
-from exportcast.service.store import VersionRecord
-from exportcast.service.training import TrainRequest, train
+from exportcast.service.training import TrainRequest, train, version_record
 
 SERIES = "kr-exports"
 CREATED_AT = "2026-06-15T09:00:00.000000Z"  # as if trained the day June's flash came out
@@ -30,17 +29,7 @@ def build(cache_dir: Path, n_paths: int = DEFAULT_PATHS) -> dict[str, Any]:
     series = load_bundled(SERIES)
     with process_pool(1) as pool:  # as the service trains: a worker with one BLAS thread
         sim = pool.submit(train, TrainRequest(series, "auto", n_paths, 0, cache_dir)).result()
-    record = VersionRecord(
-        series_id=series.id,
-        version=1,
-        created_at=CREATED_AT,
-        data_through=sim.data_through,
-        model=sim.model,
-        members=sim.members,
-        description=sim.description,
-        fit_seconds=round(sim.fit_seconds, 3),
-        info=sim.learned,
-    )
+    record = version_record(sim, CREATED_AT, version=1)
     stored = artifacts.load(artifacts.dump(sim), record)  # as the service serves it
     active = activate(stored, record, BUNDLED[SERIES].targets)
     annual = json.loads(active.polled["annual"].content)

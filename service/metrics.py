@@ -69,7 +69,7 @@ class ForecastGauges:
         active: ActiveForecasts | None = getattr(self.state, "active", None)
         for a in active.all() if active is not None else []:
             version.add_metric([a.series_id], a.version)
-            for y in a.default_forecast().years:
+            for y in a.forecast.years:
                 year = str(y.year)
                 median.add_metric([a.series_id, year], y.median)
                 for level, (lo, hi) in y.intervals.items():

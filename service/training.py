@@ -60,6 +60,21 @@ def train(request: TrainRequest) -> Simulation:
     )
 
 
+def version_record(sim: Simulation, created_at: str, version: int = 0) -> VersionRecord:
+    """What the store keeps about a version besides its paths (numbered when stored)."""
+    return VersionRecord(
+        series_id=sim.series_id,
+        version=version,
+        created_at=created_at,
+        data_through=sim.data_through,
+        model=sim.model,
+        members=sim.members,
+        description=sim.description,
+        fit_seconds=round(sim.fit_seconds, 3),
+        info={**sim.learned, "n_paths": sim.n_paths, "horizon": sim.horizon},
+    )
+
+
 class RetrainFailed(RuntimeError):
     pass
 
@@ -187,17 +202,7 @@ class JobRunner:
         problem = implausibility(sim, series, self.settings.implausible_factor)
         if problem:
             raise RetrainFailed(problem)
-        version = VersionRecord(
-            series_id=series_id,
-            version=0,
-            created_at=stamp(utc_now()),
-            data_through=sim.data_through,
-            model=sim.model,
-            members=sim.members,
-            description=sim.description,
-            fit_seconds=round(sim.fit_seconds, 3),
-            info={**sim.learned, "n_paths": sim.n_paths, "horizon": sim.horizon},
-        )
+        version = version_record(sim, stamp(utc_now()))
         blob = await asyncio.to_thread(artifacts.dump, sim)
         number = await asyncio.to_thread(self.store.add_version, version, blob, True)
         log.info(

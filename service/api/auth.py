@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hmac
-from enum import Enum
+from enum import Enum, auto
 
 from exportcast.service.config import Settings
 
 
 class Verdict(Enum):
-    ACCEPTED = "accepted"
-    DISABLED = "no token is configured on the server"
-    MISSING = "no bearer token given"
-    WRONG = "the bearer token is not valid"
+    ACCEPTED = auto()
+    DISABLED = auto()  # no token configured on the server: writes refused, never open
+    MISSING = auto()
+    WRONG = auto()
 
 
 def check_bearer(settings: Settings, scheme: str | None, token: str | None) -> Verdict:

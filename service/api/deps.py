@@ -37,8 +37,7 @@ async def get_runner(request: Request) -> JobRunner | None:
     return getattr(request.app.state, "runner", None)
 
 
-def _check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
-    scheme, token = (credentials.scheme, credentials.credentials) if credentials else (None, None)
+def _check_token(settings: Settings, scheme: str | None, token: str | None) -> None:
     refused = refusal(check_bearer(settings, scheme, token))
     if refused is not None:
         status_code, message, headers = refused
@@ -50,7 +49,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def require_writer(settings: SettingsDep, credentials: Credentials) -> None:
-    _check_token(settings, credentials)
+    # The body guard (body_limit.py) has already refused a write without the token; this
+    # declares the scheme in the OpenAPI document and holds for an app without the guard.
+    if credentials is None:
+        _check_token(settings, None, None)
+    else:
+        _check_token(settings, credentials.scheme, credentials.credentials)
 
 
 async def require_reader(settings: SettingsDep, request: Request) -> None:
@@ -58,14 +62,7 @@ async def require_reader(settings: SettingsDep, request: Request) -> None:
     rather than through the `bearer` security scheme, so the OpenAPI document does not
     declare a token on reads that are open by default."""
     if settings.read_requires_token:
-        header = request.headers.get("authorization")
-        scheme, token = split_authorization(header)
-        credentials = (
-            HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
-            if scheme and token
-            else None
-        )
-        _check_token(settings, credentials)
+        _check_token(settings, *split_authorization(request.headers.get("authorization")))
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -51,8 +51,17 @@ class Active:
     def default_query(self, kind: str) -> ForecastQuery:
         return ForecastQuery(kind, targets=self.targets if kind == "annual" else ())
 
-    def default_forecast(self) -> Forecast:
-        return self.forecast
+    def cached(self, query: ForecastQuery) -> Body | None:
+        """The body if it is already made (a default, or an LRU hit): no work to do, so the
+        caller need not leave the event loop for it."""
+        if query == self.default_query(query.kind):
+            return self.polled[query.kind]
+        key = query.key()
+        with self.lock:
+            body = self.responses.get(key)
+            if body is not None:
+                self.responses.move_to_end(key)
+            return body
 
 
 def activate(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -> Active:
@@ -84,17 +93,12 @@ class ActiveForecasts:
         return list(self._active.values())
 
     def response(self, active: Active, query: ForecastQuery) -> Body:
-        if query == active.default_query(query.kind):
-            return active.polled[query.kind]
-        key = query.key()
-        with active.lock:
-            body = active.responses.get(key)
-            if body is not None:
-                active.responses.move_to_end(key)
-                return body
+        body = active.cached(query)
+        if body is not None:
+            return body
         body = serialise(active.sim, active.stamp, query)
         with active.lock:
-            active.responses[key] = body
+            active.responses[query.key()] = body
             while len(active.responses) > self.cache_size:
                 active.responses.popitem(last=False)
         return body

@@ -66,9 +66,8 @@ def _model(active: Active, model: str | None) -> str | None:
 async def _respond(
     request: Request, forecasts: ActiveForecasts, active: Active, query: ForecastQuery
 ) -> Response:
-    if query == active.default_query(query.kind):
-        body = active.polled[query.kind]
-    else:
+    body = active.cached(query)
+    if body is None:  # computed from the stored paths once, off the event loop
         body = await run_in_threadpool(forecasts.response, active, query)
     headers = validator_headers(body)
     if not_modified(request.headers.get("if-none-match"), body):
