@@ -7,6 +7,7 @@ together, as statsforecast's `core.py` does; nothing in `models/` imports it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
@@ -16,8 +17,10 @@ from exportcast.models.evaluation.auto import Learning, learn_now
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEARS
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.results import Forecast
-from exportcast.models.series import MonthlySeries
+from exportcast.models.series import MonthlySeries, format_month
 from exportcast.models.simulation import Simulation, summarise, validate_paths
+
+log = logging.getLogger("exportcast.models")
 
 
 def fit_auto(
@@ -27,8 +30,17 @@ def fit_auto(
 ) -> FittedEnsemble:
     """`auto` fitted on `series`: its members mixed equally, or, given `learning`, with
     the weights and calibration learned from their backtests on this series."""
+    started = time.perf_counter()
     ensemble = get_model("auto", members).fit(series)
     assert isinstance(ensemble, FittedEnsemble)
+    log.info(
+        "%s: fitted %s on %d months through %s in %.1fs",
+        series.id,
+        ", ".join(f.name for f in ensemble.fitted),
+        len(series.values),
+        format_month(series.end),
+        time.perf_counter() - started,
+    )
     if learning is None:
         return ensemble
     learned = learn_now(series, ensemble.fitted, get_model, learning)

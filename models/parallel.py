@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -37,12 +38,36 @@ def exit_with_parent(parent: int, every: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def _start_worker(parent: int, setup: Callable[[], None] | None) -> None:
+    exit_with_parent(parent)
+    if setup is not None:
+        setup()
+
+
+def process_pool(workers: int, setup: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """`workers` spawned processes; `setup` (picklable) runs in each as it starts."""
     single_threaded_blas()
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=exit_with_parent,
-        initargs=(os.getpid(),),
+        initializer=_start_worker,
+        initargs=(os.getpid(), setup),
     )
+
+
+_shared: dict[int, ProcessPoolExecutor] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool kept for the life of this process, one per size.
+
+    Starting processes and importing statsmodels in them costs about a second per worker;
+    a service that retrains every month, or a backtest run again and again, pays it once.
+    A pool broken by a crashed worker is replaced on the next call."""
+    with _shared_lock:
+        pool = _shared.get(workers)
+        if pool is None or getattr(pool, "_broken", False):
+            pool = _shared[workers] = process_pool(workers)
+        return pool

@@ -9,6 +9,8 @@ runs the same walk and stops at "now", so the service serves what the backtest m
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +19,13 @@ from typing import Any
 import numpy as np
 
 from exportcast.models.evaluation import backtest, learning
-from exportcast.models.evaluation.backtest import ModelFactory
+from exportcast.models.evaluation.backtest import ModelFactory, Progress, logged_progress
 from exportcast.models.evaluation.origins import Fitted, Origin, Results, origins
 from exportcast.models.evaluation.scoring import Case, case_from_draws, expected_error, score
 from exportcast.models.families.base import FittedModel
-from exportcast.models.series import MonthlySeries
+from exportcast.models.series import MonthlySeries, format_month
+
+log = logging.getLogger("exportcast.models.learning")
 
 CALIBRATION_LEVEL = 80.0
 MIX_DRAWS = 1000
@@ -30,12 +34,14 @@ MIX_DRAWS = 1000
 @dataclass(frozen=True)
 class Learning:
     """How `auto` learns: from which year, with how many paths per backtest fit, where fits
-    are cached, and on how many processes."""
+    are cached, and on how many processes; `progress` hears of the backtest fits (they are
+    logged at INFO when it is None)."""
 
     first_year: int | None = None
     n_paths: int = 500
     cache_dir: Path | None = None
     jobs: int = 1
+    progress: Progress | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,50 @@ class Learned:
         return {**self.state.to_dict(), **self.summary}
 
 
+def learning_origins(series: MonthlySeries, now: Origin, how: Learning) -> list[Origin]:
+    """The past origins `auto` learns from at `now`: every year before it, at the months
+    of now's months-known group."""
+    months = [m for m in range(12) if learning.m_group(m) == learning.m_group(now.m)]
+    first_year = how.first_year or (series.start + 36) // 12 + 1
+    return origins(series, first_year, now.year - 1, months)
+
+
+def now_of(series: MonthlySeries) -> Origin:
+    return Origin((series.end + 1) // 12, (series.end + 1) % 12)
+
+
+def prefetch_next(
+    series: MonthlySeries, members: Sequence[str], factory: ModelFactory, how: Learning
+) -> int:
+    """Fit (into the cache) the backtests `learn_now` will need once the next month is
+    published; the number of fits made.
+
+    Those origins end before the next month, so their fits are known now: made while the
+    service is idle, they turn a retrain that starts a new months-known group from dozens
+    of fits into a few cache reads."""
+    upcoming = Origin((series.end + 2) // 12, (series.end + 2) % 12)
+    at = learning_origins(series, upcoming, how)
+    if len({o.year for o in at}) < 3 or how.cache_dir is None:
+        return 0
+    made = 0
+
+    def count(done: int, total: int) -> None:
+        nonlocal made
+        made = total
+
+    backtest.run(
+        series,
+        list(members),
+        at,
+        factory,
+        how.n_paths,
+        jobs=how.jobs,
+        cache_dir=how.cache_dir,
+        progress=count,
+    )
+    return made
+
+
 def learn_now(
     series: MonthlySeries,
     fitted: Sequence[FittedModel],
@@ -166,15 +216,27 @@ def learn_now(
     return `auto`'s state for now; None without enough history to learn from. A member
     that cannot be fitted at some past origins is learned from the others (and the summary
     says which were left out)."""
-    now = Origin((series.end + 1) // 12, (series.end + 1) % 12)
+    now = now_of(series)
     months = [m for m in range(12) if learning.m_group(m) == learning.m_group(now.m)]
     first_year = how.first_year or (series.start + 36) // 12 + 1
-    at = origins(series, first_year, now.year - 1, months)
+    at = learning_origins(series, now, how)
     if len({o.year for o in at}) < 3:
         return None
     names = [f.name for f in fitted]
+    started = time.perf_counter()
+    label = (
+        f"{series.id}: learning from backtests at {min(o.year for o in at)}-"
+        f"{max(o.year for o in at)}, m in {months}"
+    )
     results = backtest.run(
-        series, names, at, factory, how.n_paths, jobs=how.jobs, cache_dir=how.cache_dir
+        series,
+        names,
+        at,
+        factory,
+        how.n_paths,
+        jobs=how.jobs,
+        cache_dir=how.cache_dir,
+        progress=how.progress or logged_progress(log, label),
     )
     auto_cases, _ = learn_auto(series, names, results, at)
     member_cases = {n: cases_for(series, n, results, at) for n in names}
@@ -196,4 +258,13 @@ def learn_now(
     }
     if results.skipped:
         summary["backtest"]["left_out"] = backtest.left_out(results.skipped)
+    log.info(
+        "%s: learned with data through %s in %.1fs: weights %s, calibration x%.2f%s",
+        series.id,
+        format_month(series.end),
+        time.perf_counter() - started,
+        ", ".join(f"{k} {v:.2f}" for k, v in state.weights.items()),
+        state.scale,
+        ", break detected" if state.break_detected else "",
+    )
     return Learned(state, summary)

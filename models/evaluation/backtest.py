@@ -12,6 +12,7 @@ failure is never cached, so it is tried again next time.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -25,12 +26,29 @@ from exportcast.models.evaluation.baselines import BASELINES
 from exportcast.models.evaluation.cache import FitCache, cache_key
 from exportcast.models.evaluation.origins import Fitted, Origin, Results
 from exportcast.models.families.base import Model, ModelError
-from exportcast.models.parallel import process_pool
+from exportcast.models.parallel import shared_pool
 from exportcast.models.series import MonthlySeries
 
 ModelFactory = Callable[[str], Model]
 Progress = Callable[[int, int], None]  # (fits done, fits to do)
 Skipped = dict[tuple[str, Origin], str]  # (model, origin) left out -> why
+
+
+def logged_progress(log: logging.Logger, label: str, every: float = 0.25) -> Progress:
+    """A progress callback that logs "label: fits 12/66" at the start, at each `every` of
+    the way and at the end; silent when nothing is left to fit."""
+    logged = -1.0
+
+    def update(done: int, total: int) -> None:
+        nonlocal logged
+        if total == 0:
+            return
+        share = done / total
+        if done == 0 or done == total or share - logged >= every:
+            logged = share
+            log.info("%s: fits %d/%d", label, done, total)
+
+    return update
 
 
 class Backtest(Results):
@@ -93,8 +111,9 @@ def run(
     """Fit every model at every origin (cached fits are read back, not refitted); a
     (model, origin) that cannot be fitted is left out and listed in `.skipped`.
 
-    Fits run on `jobs` local processes, or on any `concurrent.futures.Executor` given: each
-    fit is a pure function of its inputs (the factory must be picklable to cross processes).
+    Fits run on `jobs` local processes (a pool kept for the next run), or on any
+    `concurrent.futures.Executor` given: each fit is a pure function of its inputs (the
+    factory must be picklable to cross processes).
     """
     cache = FitCache(cache_dir)
     results = Backtest()
@@ -136,9 +155,8 @@ def run(
         for task in todo:
             record(*_task(task))
     else:
-        with process_pool(jobs) as pool:
-            for model, origin, fitted in pool.map(_task, todo, chunksize=2):
-                record(model, origin, fitted)
+        for model, origin, fitted in shared_pool(jobs).map(_task, todo, chunksize=2):
+            record(model, origin, fitted)
     return results
 
 

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from exportcast.models.families.differencing import Differencing
 from exportcast.models.series import MonthlySeries
 
 
@@ -65,11 +66,14 @@ def to_levels(log_paths: np.ndarray) -> np.ndarray:
 
 class LogScaleFit(FittedModel):
     """A statsmodels fit on log values (ETS, SARIMA, growth): paths from its `simulate`,
-    recent errors from its one-step residuals. Subclasses name the model and its salt."""
+    recent errors from its one-step residuals. Subclasses name the model and its salt.
 
-    def __init__(self, results, description: str):
+    A fit made on the differenced series (`differencing`) has its paths integrated back."""
+
+    def __init__(self, results, description: str, differencing: Differencing | None = None):
         self._results = results
         self.description = description
+        self._differencing = differencing
 
     def recent_errors(self, k: int = 3) -> np.ndarray:
         return standardised_tail(np.asarray(self._results.resid), k)
@@ -78,7 +82,10 @@ class LogScaleFit(FittedModel):
         sims = self._results.simulate(
             nsimulations=horizon, repetitions=n_paths, anchor="end", rng=self.rng(seed)
         )
-        return to_levels(np.asarray(sims, dtype=float).reshape(horizon, n_paths).T)
+        log_paths = np.asarray(sims, dtype=float).reshape(horizon, n_paths).T
+        if self._differencing is not None:
+            log_paths = self._differencing.undo(log_paths)
+        return to_levels(log_paths)
 
 
 def standardised_tail(residuals: np.ndarray, k: int, burn_in: int = 13) -> np.ndarray:

@@ -10,11 +10,10 @@ $5.4T for 2030 from data through May 2026).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from exportcast.models.families.base import LogScaleFit, Model, ModelError, min_length
+from exportcast.models.families.sarima import fit_sarimax
 from exportcast.models.series import MonthlySeries
 
 
@@ -27,20 +26,15 @@ class Growth(Model):
     name = "growth"
 
     def fit(self, series: MonthlySeries) -> FittedGrowth:
-        from statsmodels.tsa.statespace.sarimax import SARIMAX
-
         min_length(series, 36, "growth")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                results = SARIMAX(
-                    np.log(series.values),
-                    order=(1, 0, 1),
-                    seasonal_order=(0, 1, 0, 12),
-                    trend="c",
-                ).fit(disp=False)
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                raise ModelError(f"growth model failed to fit: {exc}") from exc
+        try:
+            results, differencing = fit_sarimax(
+                np.log(series.values), (1, 0, 1), (0, 1, 0, 12), trend="c"
+            )
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise ModelError(f"growth model failed to fit: {exc}") from exc
         return FittedGrowth(
-            results, "mean-reverting year-on-year growth, SARIMA(1,0,1)(0,1,0)[12] on log values"
+            results,
+            "mean-reverting year-on-year growth, SARIMA(1,0,1)(0,1,0)[12] on log values",
+            differencing,
         )
