@@ -42,6 +42,17 @@ class Settings(BaseSettings):
         description="sample paths per model version",
     )
     seed: int = 0
+    train_jobs: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="processes for the backtest fits a retrain learns from (kept between "
+        "retrains); 1 fits them in the training process itself",
+    )
+    prefetch: bool = Field(
+        True,
+        description="after a retrain, fit while idle the backtests the next month will need",
+    )
     bootstrap: bool = Field(
         True, description="load and train the bundled series into an empty store"
     )

@@ -24,13 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from exportcast.models.core import simulate
-from exportcast.models.evaluation.auto import Learning
+from exportcast.models.evaluation.auto import Learning, prefetch_next
 from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
 from exportcast.models.parallel import process_pool
+from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import MonthlySeries, format_month
 from exportcast.models.simulation import Simulation, implausibility
 from exportcast.service import artifacts
 from exportcast.service.config import Settings
+from exportcast.service.logs import configure_process_logging
 from exportcast.service.store import Job, Store, VersionRecord
 from exportcast.service.store.base import stamp, utc_now
 
@@ -44,6 +46,10 @@ class TrainRequest:
     n_paths: int
     seed: int
     cache_dir: Path  # backtest fits `auto` learns from, one folder per series
+    jobs: int = 1  # processes for those backtest fits
+
+    def learning(self) -> Learning:
+        return Learning(cache_dir=self.cache_dir / self.series.id, jobs=self.jobs)
 
 
 def train(request: TrainRequest) -> Simulation:
@@ -56,8 +62,16 @@ def train(request: TrainRequest) -> Simulation:
         years=MAX_YEARS,
         n_paths=request.n_paths,
         seed=request.seed,
-        learning=Learning(cache_dir=request.cache_dir / request.series.id),
+        learning=request.learning(),
     )
+
+
+def prefetch(request: TrainRequest) -> int:
+    """Runs in the worker process while it is idle: the backtest fits the next month's
+    retrain will learn from, into the cache; the number of fits made."""
+    if request.model != "auto":
+        return 0
+    return prefetch_next(request.series, AUTO_MEMBERS, get_model, request.learning())
 
 
 def version_record(sim: Simulation, created_at: str, version: int = 0) -> VersionRecord:
@@ -90,6 +104,7 @@ class JobRunner:
         train_fn: Callable[[TrainRequest], Simulation] = train,
         job_timeout: float = 900.0,
         on_finished: Callable[[str], None] | None = None,
+        prefetch_fn: Callable[[TrainRequest], int] | None = prefetch,
     ):
         self.store = store
         self.settings = settings
@@ -100,6 +115,8 @@ class JobRunner:
         self._pool: ProcessPoolExecutor | None = None
         self._wake = asyncio.Event()
         self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
+        self.prefetch_fn = prefetch_fn if settings.prefetch else None
+        self._to_prefetch: dict[str, TrainRequest] = {}  # by series, done when idle
 
     def nudge(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -107,8 +124,9 @@ class JobRunner:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # Each fit uses one core; the server keeps the other.
-            self._pool = process_pool(1)
+            # One training process (with `train_jobs` fit processes of its own while it
+            # learns), printing its progress in the server's format.
+            self._pool = process_pool(1, configure_process_logging)
         return self._pool
 
     def _discard_pool(self) -> None:
@@ -135,6 +153,9 @@ class JobRunner:
             except Exception:
                 log.exception("could not claim a job")
                 job = None
+            if job is None and self._to_prefetch:
+                await self._prefetch_one()
+                continue
             if job is None:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -147,8 +168,10 @@ class JobRunner:
 
     async def run_job(self, job: Job) -> Job:
         beat = asyncio.create_task(self._heartbeat(job.id))
+        log.info("job %s: retraining %s (attempt %s)", job.id, job.series_id, job.attempts)
         try:
-            sim, record = await self._retrain(job.series_id)
+            request = await self._request(job.series_id)
+            sim, record = await self._retrain(request)
         except Exception as exc:
             reason = str(exc) or exc.__class__.__name__
             log.warning("job %s for %s failed: %s", job.id, job.series_id, reason)
@@ -166,15 +189,38 @@ class JobRunner:
             log.exception("version %s of %s is active but not loaded here", version, job.series_id)
         if self.on_finished is not None:
             self.on_finished("succeeded")
+        if self.prefetch_fn is not None:
+            self._to_prefetch[job.series_id] = request
         return await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
+
+    async def _prefetch_one(self) -> None:
+        """With no job waiting: fit one series' backtests for its next month."""
+        series_id = next(iter(self._to_prefetch))
+        request = self._to_prefetch.pop(series_id)
+        assert self.prefetch_fn is not None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            future = loop.run_in_executor(self._executor(), self.prefetch_fn, request)
+            made = await asyncio.wait_for(future, timeout=self.job_timeout)
+        except Exception as exc:  # only a cache left cold: the next retrain fits them itself
+            log.warning("%s: prefetch for the next month failed: %s", series_id, exc)
+            if isinstance(exc, (BrokenProcessPool, TimeoutError)):
+                self._discard_pool()
+            return
+        log.info(
+            "%s: the next month's backtest fits are ready (%d made ahead in %.1fs)",
+            series_id,
+            made,
+            loop.time() - started,
+        )
 
     async def _heartbeat(self, job_id: int) -> None:
         while True:
             await asyncio.sleep(self.settings.job_lease_seconds / 4)
             await asyncio.to_thread(self.store.heartbeat, job_id)
 
-    async def _retrain(self, series_id: str) -> tuple[Simulation, VersionRecord]:
-        """Fit, check, store and activate; the new version's paths and record."""
+    async def _request(self, series_id: str) -> TrainRequest:
         record = await asyncio.to_thread(self.store.get_series, series_id)
         stored = await asyncio.to_thread(self.store.observations, series_id)
         if not stored:
@@ -182,13 +228,18 @@ class JobRunner:
         series = MonthlySeries(
             series_id, record.unit, stored[0].month, np.array([o.value for o in stored])
         )
-        request = TrainRequest(
+        return TrainRequest(
             series,
             self.settings.model,
             self.settings.n_paths,
             self.settings.seed,
             self.settings.fit_cache(),
+            self.settings.train_jobs,
         )
+
+    async def _retrain(self, request: TrainRequest) -> tuple[Simulation, VersionRecord]:
+        """Fit, check, store and activate; the new version's paths and record."""
+        series, series_id = request.series, request.series.id
         loop = asyncio.get_running_loop()
         try:
             future = loop.run_in_executor(self._executor(), self.train_fn, request)
@@ -206,7 +257,7 @@ class JobRunner:
         blob = await asyncio.to_thread(artifacts.dump, sim)
         number = await asyncio.to_thread(self.store.add_version, version, blob, True)
         log.info(
-            "series %s: version %s active, data through %s",
+            "%s: version %s active, data through %s",
             series_id,
             number,
             format_month(sim.data_through),

@@ -22,6 +22,7 @@ def settings_for(data_dir: Path, **overrides) -> Settings:
         "n_paths": 400,
         "poll_seconds": 0.05,
         "bootstrap": True,
+        "prefetch": False,  # no fits behind a test's back; tests that want it say so
     } | overrides
     return Settings(**values)
 

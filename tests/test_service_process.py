@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def serving(data_dir: Path, workers: int = 1):
+def serving(data_dir: Path, workers: int = 1, prefetch: bool = False):
+    """The server on a free port; what it prints goes to `data_dir/serve.log`."""
     port = free_port()
     env = {
         **os.environ,
@@ -26,7 +27,10 @@ def serving(data_dir: Path, workers: int = 1):
         "EXPORTCAST_API_TOKEN": TOKEN,
         "EXPORTCAST_N_PATHS": "400",
         "EXPORTCAST_POLL_SECONDS": "0.2",
+        "EXPORTCAST_PREFETCH": "true" if prefetch else "false",
     }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "serve.log").open("ab")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -40,7 +44,7 @@ def serving(data_dir: Path, workers: int = 1):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -52,7 +56,7 @@ def serving(data_dir: Path, workers: int = 1):
                     return client.get("/readyz").status_code == 200
                 except httpx.TransportError:
                     if process.poll() is not None:
-                        raise AssertionError(process.stdout.read().decode()) from None
+                        raise AssertionError((data_dir / "serve.log").read_text()) from None
                     return False
 
             wait_for(up, timeout=120, every=0.2)
@@ -63,6 +67,29 @@ def serving(data_dir: Path, workers: int = 1):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+
+
+def test_a_first_start_says_what_it_is_doing_then_fits_ahead(tmp_path):
+    """A newcomer sees which series, which step and how far, in uvicorn's format; once
+    idle, the service fits the backtests the next month will need."""
+    data_dir = tmp_path / "fresh"
+    with serving(data_dir, prefetch=True):
+        log = data_dir / "serve.log"
+        wait_for(lambda: "backtest fits are ready" in log.read_text(), timeout=300, every=0.2)
+    lines = log.read_text().splitlines()
+    ours = [line for line in lines if "kr-exports" in line or line.startswith("INFO:     job")]
+    assert ours and all(line.startswith("INFO:     ") for line in ours), lines
+    said = "\n".join(ours)
+    for step in (
+        "job 1: retraining kr-exports (attempt 1)",
+        "kr-exports: fitted ets, sarima, growth on 317 months through 2026-05",
+        "kr-exports: learned with data through 2026-05",
+        "kr-exports: version 1 active, data through 2026-05",
+        "kr-exports: the next month's backtest fits are ready",
+    ):
+        assert step in said, said
+    assert said.index("learned with") < said.index("version 1 active") < said.index("are ready")
 
 
 def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):

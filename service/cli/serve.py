@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from exportcast.service.config import get_settings
+from exportcast.service.logs import log_config
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level="info",
+        log_config=log_config(),
         access_log=args.access_log,
         proxy_headers=True,
     )

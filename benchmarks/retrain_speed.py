@@ -1,0 +1,175 @@
+"""Seconds from a start or a new month to a new active version, as a user meets them.
+
+Runs `exportcast serve` on 127.0.0.1 with a fresh data folder (cold fit cache) and times:
+
+1. first start: process start to `/readyz` 200 (the bundled series trained);
+2. a new series posted through 2025-11 (cold: every learning fit is new);
+3. 2025-12: the year turns, a new months-known group (m = 0-2 of 2026);
+4. 2026-01 and 2026-02: same group, a few fits each;
+5. 2026-03: a new group (m = 3-5); 2026-04 and 2026-05: same group;
+
+then again with `EXPORTCAST_PREFETCH=false` for the new group retrain without prefetch
+(every learning fit of the new group made on the spot). Each retrain is timed from the
+POST to its job reading "succeeded" (the new version is active then). The server's log is
+kept, and the lines it printed during the run are counted, to show a start is not silent.
+
+    .venv/bin/python benchmarks/retrain_speed.py [--jobs 2] [--keep-log serve.log]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from exportcast.models.datasets import BUNDLED, load_bundled
+from exportcast.models.series import format_month, parse_month
+
+TOKEN = "bench-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(data_dir: Path, port: int, log: Path, **env: str) -> subprocess.Popen:
+    environ = (
+        os.environ
+        | {
+            "EXPORTCAST_DATA_DIR": str(data_dir),
+            "EXPORTCAST_API_TOKEN": TOKEN,
+            "EXPORTCAST_PORT": str(port),
+            "EXPORTCAST_POLL_SECONDS": "0.05",
+        }
+        | env
+    )
+    command = [sys.executable, "-m", "exportcast.service.cli.main", "serve"]
+    return subprocess.Popen(command, env=environ, stdout=log.open("a"), stderr=subprocess.STDOUT)
+
+
+def wait(predicate, timeout: float, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except httpx.TransportError:
+            value = None
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError("timed out")
+
+
+def post_month(client: httpx.Client, series_id: str, rows: list[tuple[int, float]]) -> float:
+    """POST months; seconds until their retrain job succeeded."""
+    body = {"observations": [{"month": format_month(m), "value": v} for m, v in rows]}
+    started = time.perf_counter()
+    answer = client.post(f"/v1/series/{series_id}/observations", json=body, headers=AUTH)
+    answer.raise_for_status()
+    job = answer.json()["job"]["id"]
+
+    def done():
+        status = client.get(f"/v1/jobs/{job}").json()["status"]
+        if status == "failed":
+            raise RuntimeError(f"job {job} failed")
+        return status == "succeeded"
+
+    wait(done, 900)
+    return time.perf_counter() - started
+
+
+def idle(log: Path, lines_before: int, timeout: float = 120) -> None:
+    """Wait until the prefetch after the last retrain has been logged (or nothing to do)."""
+
+    def prefetched():
+        text = log.read_text().splitlines()[lines_before:]
+        return any("made ahead" in line or "prefetch for" in line for line in text)
+
+    with contextlib.suppress(TimeoutError):
+        wait(prefetched, timeout, every=0.2)
+
+
+def run(jobs: int, prefetch: bool, log: Path) -> dict[str, float]:
+    data_dir = Path(tempfile.mkdtemp(prefix="exportcast-speed-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    out: dict[str, float] = {}
+    env = {"EXPORTCAST_TRAIN_JOBS": str(jobs), "EXPORTCAST_PREFETCH": str(prefetch).lower()}
+    started = time.perf_counter()
+    process = start(data_dir, port, log, **env)
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            wait(lambda: client.get("/readyz").status_code == 200, 600)
+            out["first start to /readyz"] = time.perf_counter() - started
+            if prefetch:
+                idle(log, 0)
+            series = load_bundled()
+            months = {format_month(series.start + i): float(v) for i, v in enumerate(series.values)}
+            meta = BUNDLED[series.id]
+            client.post(
+                "/v1/series",
+                json={"id": "kr-copy", "name": "copy", "unit": meta.unit},
+                headers=AUTH,
+            ).raise_for_status()
+            upto = parse_month("2025-11")
+            history = [(m, v) for k, v in months.items() if (m := parse_month(k)) <= upto]
+            lines = len(log.read_text().splitlines())
+            out["new series through 2025-11 (cold cache)"] = post_month(client, "kr-copy", history)
+            steps = [
+                ("2025-12", "new month, new year and group"),
+                ("2026-01", "new month, same group"),
+                ("2026-02", "new month, same group"),
+                ("2026-03", "new month, new group"),
+                ("2026-04", "new month, same group"),
+                ("2026-05", "new month, same group"),
+            ]
+            for month, kind in steps:
+                if prefetch:
+                    idle(log, lines)
+                lines = len(log.read_text().splitlines())
+                seconds = post_month(client, "kr-copy", [(parse_month(month), months[month])])
+                out[f"{month}: {kind}"] = seconds
+    finally:
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=2, help="EXPORTCAST_TRAIN_JOBS")
+    parser.add_argument("--keep-log", type=Path, default=None)
+    args = parser.parse_args()
+    log = args.keep_log or Path(tempfile.mkstemp(prefix="exportcast-serve-", suffix=".log")[1])
+    log.write_text("")
+    table: dict[str, dict[str, float]] = {}
+    for prefetch in (True, False):
+        label = "prefetch on" if prefetch else "prefetch off"
+        print(f"running with {label}, train_jobs={args.jobs} ...", file=sys.stderr, flush=True)
+        table[label] = run(args.jobs, prefetch, log)
+    keys = list(table["prefetch on"])
+    print(f"{'seconds to a new active version':<44}{'prefetch on':>12}{'prefetch off':>13}")
+    for key in keys:
+        print(f"{key:<44}{table['prefetch on'][key]:12.1f}{table['prefetch off'][key]:13.1f}")
+    lines = [line for line in log.read_text().splitlines() if line.startswith("INFO:")]
+    print(f"\nserver log: {len(lines)} INFO lines (kept in {log}); the first start said:")
+    for line in lines[:12]:
+        print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
