@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 from exportcast.models import totals
 from exportcast.models.ensemble import FittedEnsemble
 from exportcast.models.evaluation.auto import Learning, learn_now
+from exportcast.models.families.base import ModelError
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEARS
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.results import Forecast
@@ -107,3 +109,43 @@ def forecast(
 ) -> Forecast:
     sim = simulate(series, model, years=years, n_paths=n_paths, seed=seed, learning=learning)
     return summarise(sim, years, levels, targets)
+
+
+def _forecast_one(task: tuple) -> Forecast | str:
+    """One series' forecast, or why it could not be made (a string crosses processes)."""
+    series, model, years, levels, targets, n_paths, seed, learning = task
+    try:
+        return forecast(series, model, years, levels, targets, n_paths, seed, learning)
+    except ModelError as exc:
+        return f"{series.id}: {exc}"
+
+
+def forecast_many(
+    many: Sequence[MonthlySeries],
+    executor: Executor | None = None,
+    model: str = "auto",
+    years: int = DEFAULT_YEARS,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    targets: Sequence[float] = (),
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+    learning: Learning | None = None,
+    done: Callable[[int, int], None] | None = None,
+) -> list[Forecast | str]:
+    """`forecast` for each series, in order, one task per series on `executor` (a process
+    pool, a Dask cluster's) or in this process; a series that cannot be fitted gets a
+    string saying why instead of ending the run. Each task learns on one process: the
+    parallelism is across series."""
+    single = (
+        Learning(learning.first_year, learning.n_paths, learning.cache_dir, jobs=1)
+        if learning
+        else None
+    )
+    tasks = [(s, model, years, tuple(levels), tuple(targets), n_paths, seed, single) for s in many]
+    results = executor.map(_forecast_one, tasks) if executor else map(_forecast_one, tasks)
+    out: list[Forecast | str] = []
+    for result in results:
+        out.append(result)
+        if done:
+            done(len(out), len(tasks))
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class Learning:
     cache_dir: Path | None = None
     jobs: int = 1
     progress: Progress | None = None
+    executor: Executor | None = None  # a cluster's, say: then `jobs` is not used
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ def prefetch_next(
         jobs=how.jobs,
         cache_dir=how.cache_dir,
         progress=count,
+        executor=how.executor,
     )
     return made
 
@@ -237,6 +240,7 @@ def learn_now(
         jobs=how.jobs,
         cache_dir=how.cache_dir,
         progress=how.progress or logged_progress(log, label),
+        executor=how.executor,
     )
     auto_cases, _ = learn_auto(series, names, results, at)
     member_cases = {n: cases_for(series, n, results, at) for n in names}

@@ -1,0 +1,45 @@
+"""Many series on a Dask cluster give what one process gives, series by series."""
+
+from __future__ import annotations
+
+from exportcast.models.core import forecast_many
+from exportcast.models.distributed.cluster import dask_executor
+from exportcast.models.evaluation import backtest
+from exportcast.models.evaluation.auto import Learning
+from exportcast.models.evaluation.origins import origins
+from exportcast.models.registry import get_model
+from exportcast.models.series import MonthlySeries, parse_month
+
+
+def panel(kr: MonthlySeries) -> list[MonthlySeries]:
+    """Real cuts of the bundled series, one too short for any member."""
+    cuts = [kr.through(parse_month(m)) for m in ("2012-12", "2019-06", "2026-05")]
+    recent = MonthlySeries("kr-recent", kr.unit, parse_month("2021-01"), kr.values[-65:])
+    tiny = MonthlySeries("kr-tiny", kr.unit, parse_month("2025-01"), kr.values[-17:])
+    return [*cuts, recent, tiny]
+
+
+def test_forecasts_on_a_local_dask_cluster_match_one_process(kr, tmp_path):
+    many = panel(kr)
+    learning = Learning(first_year=2021, cache_dir=tmp_path)
+    here = forecast_many(many, None, n_paths=300, years=2, learning=learning)
+    with dask_executor(workers=2) as executor:
+        there = forecast_many(many, executor, n_paths=300, years=2, learning=learning)
+    assert [type(r) for r in there] == [type(r) for r in here]
+    assert isinstance(there[-1], str) and "kr-tiny" in there[-1]
+    for a, b in zip(here[:-1], there[:-1], strict=True):
+        assert not isinstance(a, str) and not isinstance(b, str)
+        assert a.series == b.series
+        assert [y.median for y in a.years] == [y.median for y in b.years]
+        assert a.weights == b.weights
+    assert here[2].data_through == "2026-05" and here[2].weights is not None
+
+
+def test_a_backtest_runs_on_the_cluster_as_in_process(kr):
+    at = origins(kr, 2022, 2024, [3])
+    local = backtest.run(kr, ["ets", "growth"], at, get_model, n_paths=200)
+    with dask_executor(workers=2) as executor:
+        remote = backtest.run(kr, ["ets", "growth"], at, get_model, n_paths=200, executor=executor)
+    assert set(local) == set(remote) and len(local) == 6
+    for key, fitted in local.items():
+        assert (remote[key].totals == fitted.totals).all()
