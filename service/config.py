@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         description="processes for the backtest fits a retrain learns from (kept between "
         "retrains); 1 fits them in the training process itself",
     )
+    train_slots: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="retrains run at once by each service process, each in a training "
+        "process of its own (of different series); more helps many series",
+    )
     prefetch: bool = Field(
         True,
         description="after a retrain, fit while idle the backtests the next month will need",
@@ -75,6 +82,12 @@ class Settings(BaseSettings):
         4.0,
         gt=1,
         description="reject a version whose first-year median is this far off the last year",
+    )
+    loaded_versions: int = Field(
+        16,
+        ge=1,
+        description="versions whose paths each process keeps in memory for non-default "
+        "parameters (2.9 MB each); others are read back from the store when asked",
     )
     response_cache_size: int = Field(
         256, ge=0, description="forecast responses kept per process for non-default parameters"

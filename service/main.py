@@ -51,7 +51,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.database())
-        active = ActiveForecasts(store, settings.response_cache_size)
+        active = ActiveForecasts(store, settings.response_cache_size, settings.loaded_versions)
         app.state.store = store
         app.state.active = active
         if settings.bootstrap and await asyncio.to_thread(bootstrap_bundled, store):

@@ -101,6 +101,9 @@ class SeriesOut(Out):
 
 class SeriesList(Out):
     series: list[SeriesOut]
+    next: str | None = Field(
+        None, description="the next page's URL; null on the last page", examples=[None]
+    )
 
 
 class ObservationIn(BaseModel):

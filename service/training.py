@@ -94,7 +94,8 @@ class RetrainFailed(RuntimeError):
 
 
 class JobRunner:
-    """One per service process: claims queued jobs and runs them in a worker process."""
+    """One per service process: claims queued jobs and runs each in a training process,
+    `train_slots` at once."""
 
     def __init__(
         self,
@@ -112,25 +113,28 @@ class JobRunner:
         self.train_fn = train_fn
         self.job_timeout = job_timeout
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._pool: ProcessPoolExecutor | None = None
+        # One training process per slot, each in a pool of its own: a crash or a timeout
+        # kills only its own job's process, never a job running beside it.
+        self._pools: list[ProcessPoolExecutor | None] = [None] * settings.train_slots
         self._wake = asyncio.Event()
         self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
         self.prefetch_fn = prefetch_fn if settings.prefetch else None
-        self._to_prefetch: dict[str, TrainRequest] = {}  # by series, done when idle
+        self._to_prefetch: dict[str, TrainRequest] = {}  # by series, when a slot is free
 
     def nudge(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
         self._wake.set()
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # One training process (with `train_jobs` fit processes of its own while it
+    def _executor(self, slot: int) -> ProcessPoolExecutor:
+        pool = self._pools[slot]
+        if pool is None:
+            # A training process (with `train_jobs` fit processes of its own while it
             # learns), printing its progress in the server's format.
-            self._pool = process_pool(1, configure_process_logging)
-        return self._pool
+            pool = self._pools[slot] = process_pool(1, configure_process_logging)
+        return pool
 
-    def _discard_pool(self) -> None:
-        pool, self._pool = self._pool, None
+    def _discard_pool(self, slot: int) -> None:
+        pool, self._pools[slot] = self._pools[slot], None
         if pool is None:
             return
         for process in list(getattr(pool, "_processes", {}).values()):
@@ -138,40 +142,66 @@ class JobRunner:
         pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        self._discard_pool()
+        for slot in range(len(self._pools)):
+            self._discard_pool(slot)
+
+    async def _claim(self) -> Job | None:
+        try:
+            return await asyncio.to_thread(
+                self.store.claim_job,
+                self.worker,
+                self.settings.job_lease_seconds,
+                self.settings.job_max_attempts,
+                self.settings.job_retry_seconds,
+            )
+        except Exception:
+            log.exception("could not claim a job")
+            return None
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                job = await asyncio.to_thread(
-                    self.store.claim_job,
-                    self.worker,
-                    self.settings.job_lease_seconds,
-                    self.settings.job_max_attempts,
-                    self.settings.job_retry_seconds,
-                )
-            except Exception:
-                log.exception("could not claim a job")
-                job = None
-            if job is None and self._to_prefetch:
-                await self._prefetch_one()
-                continue
-            if job is None:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_seconds)
-                continue
-            try:
-                await self.run_job(job)
-            except Exception:  # the store failed us (or the series was deleted meanwhile)
-                log.exception("job %s for %s could not be finished", job.id, job.series_id)
+        """Up to `train_slots` jobs at once (of different series: the store hands out a
+        series' jobs one at a time); a slot with no job to take fits ahead for a series
+        retrained earlier."""
+        free = list(range(len(self._pools)))
+        running: set[asyncio.Task] = set()
 
-    async def run_job(self, job: Job) -> Job:
+        def start(work: Awaitable[None], slot: int) -> None:
+            task = asyncio.ensure_future(work)
+            running.add(task)
+
+            def finished(_: asyncio.Future) -> None:
+                running.discard(task)
+                free.append(slot)
+                self._wake.set()
+
+            task.add_done_callback(finished)
+
+        while True:
+            job = await self._claim() if free else None
+            if job is not None:
+                slot = free.pop()
+                start(self._run_logged(job, slot), slot)
+                continue
+            if free and self._to_prefetch:
+                slot = free.pop()
+                start(self._prefetch_one(slot), slot)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_seconds)
+
+    async def _run_logged(self, job: Job, slot: int) -> None:
+        try:
+            await self.run_job(job, slot)
+        except Exception:  # the store failed us (or the series was deleted meanwhile)
+            log.exception("job %s for %s could not be finished", job.id, job.series_id)
+
+    async def run_job(self, job: Job, slot: int = 0) -> Job:
         beat = asyncio.create_task(self._heartbeat(job.id))
         log.info("job %s: retraining %s (attempt %s)", job.id, job.series_id, job.attempts)
         try:
             request = await self._request(job.series_id)
-            sim, record = await self._retrain(request)
+            sim, record = await self._retrain(request, slot)
         except Exception as exc:
             reason = str(exc) or exc.__class__.__name__
             log.warning("job %s for %s failed: %s", job.id, job.series_id, reason)
@@ -193,20 +223,20 @@ class JobRunner:
             self._to_prefetch[job.series_id] = request
         return await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
 
-    async def _prefetch_one(self) -> None:
-        """With no job waiting: fit one series' backtests for its next month."""
+    async def _prefetch_one(self, slot: int) -> None:
+        """In a slot no job is waiting for: fit one series' backtests for its next month."""
         series_id = next(iter(self._to_prefetch))
         request = self._to_prefetch.pop(series_id)
         assert self.prefetch_fn is not None
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            future = loop.run_in_executor(self._executor(), self.prefetch_fn, request)
+            future = loop.run_in_executor(self._executor(slot), self.prefetch_fn, request)
             made = await asyncio.wait_for(future, timeout=self.job_timeout)
         except Exception as exc:  # only a cache left cold: the next retrain fits them itself
             log.warning("%s: prefetch for the next month failed: %s", series_id, exc)
             if isinstance(exc, (BrokenProcessPool, TimeoutError)):
-                self._discard_pool()
+                self._discard_pool(slot)
             return
         log.info(
             "%s: the next month's backtest fits are ready (%d made ahead in %.1fs)",
@@ -237,18 +267,18 @@ class JobRunner:
             self.settings.train_jobs,
         )
 
-    async def _retrain(self, request: TrainRequest) -> tuple[Simulation, VersionRecord]:
+    async def _retrain(self, request: TrainRequest, slot: int) -> tuple[Simulation, VersionRecord]:
         """Fit, check, store and activate; the new version's paths and record."""
         series, series_id = request.series, request.series.id
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._executor(), self.train_fn, request)
+            future = loop.run_in_executor(self._executor(slot), self.train_fn, request)
             sim = await asyncio.wait_for(future, timeout=self.job_timeout)
         except BrokenProcessPool:
-            self._discard_pool()
+            self._discard_pool(slot)
             raise RetrainFailed("the training process crashed") from None
         except TimeoutError:
-            self._discard_pool()
+            self._discard_pool(slot)
             raise RetrainFailed(f"training took longer than {self.job_timeout:g}s") from None
         problem = implausibility(sim, series, self.settings.implausible_factor)
         if problem:

@@ -156,9 +156,10 @@ def test_a_field_outside_the_schema_fails_the_contract(served, monkeypatch):
 
     original = Forecast.to_dict
     monkeypatch.setattr(Forecast, "to_dict", lambda self: {**original(self), "surprise": 1.5})
-    active = client.app.state.active.get("kr-exports")
+    forecasts = client.app.state.active
+    active = forecasts.get("kr-exports")
     with pytest.raises(ValueError, match="surprise"):
-        serialise(active.sim, active.stamp, ForecastQuery("annual", years=2))
+        serialise(forecasts.simulation(active), active.stamp, ForecastQuery("annual", years=2))
 
 
 def test_the_forecast_examples_are_real_outputs(fit_cache):

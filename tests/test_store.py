@@ -183,3 +183,14 @@ def test_a_store_that_held_series_is_never_bootstrapped_again(store):
     assert store.list_series() == []
     assert not store.bootstrap("b", "B", "u", (), [obs("2020-01", 1)])
     assert store.list_series() == []
+
+
+def test_series_come_a_page_at_a_time_in_id_order(store_url):
+    s = open_store(store_url)
+    for name in ("c", "a", "b", "d"):
+        s.create_series(name, name.upper(), "u", ())
+    assert [r.id for r in s.list_series()] == ["a", "b", "c", "d"]
+    assert [r.id for r in s.list_series(limit=2)] == ["a", "b"]
+    assert [r.id for r in s.list_series(limit=2, after="b")] == ["c", "d"]
+    assert [r.id for r in s.list_series(after="d")] == []
+    s.close()

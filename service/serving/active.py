@@ -1,11 +1,16 @@
-"""The forecasts each service process serves: the active version of every series, loaded
-once, with its default responses serialised at activation.
+"""The forecasts each service process serves: the active version of every series, with
+its default responses serialised at activation.
 
 Reads never fit anything. A GET with default parameters returns bytes made when the
 version became active; other parameters are computed from the stored paths once and kept
 in a small LRU. Every process polls the store for activations, so all workers switch to a
 new version within one poll interval; the process that trained a version installs it from
 memory instead of reading it back.
+
+Memory is bounded by the number of series only through the default bodies (a few kB
+each): a version's paths (2,000 x 360 months, 2.9 MB) are kept for the `loaded` most
+recently used versions and read back from the store when an evicted one is asked for
+other parameters.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ log = logging.getLogger("exportcast.active")
 @dataclass
 class Active:
     stamp: VersionStamp
-    sim: Simulation
+    model: str
+    members: tuple[str, ...]
     targets: tuple[float, ...]
     forecast: Forecast  # the default annual forecast, also read by /metrics
     polled: dict[str, Body]  # the default bodies by kind ("annual", "monthly")
@@ -73,14 +79,17 @@ def activate(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -
         "annual": serialise(sim, stamp, annual, forecast),
         "monthly": serialise(sim, stamp, ForecastQuery("monthly")),
     }
-    return Active(stamp, sim, tuple(targets), forecast, polled)
+    return Active(stamp, sim.model, tuple(sim.members), tuple(targets), forecast, polled)
 
 
 class ActiveForecasts:
-    def __init__(self, store: Store, cache_size: int = 256):
+    def __init__(self, store: Store, cache_size: int = 256, loaded: int = 16):
         self.store = store
         self.cache_size = cache_size
         self._active: dict[str, Active] = {}
+        self._paths: OrderedDict[tuple[str, int], Simulation] = OrderedDict()
+        self._paths_lock = threading.Lock()
+        self.loaded = max(1, loaded)
         # The poll, a finished job and an activate call may sync at once; one at a time, so
         # an older read of the store can never overwrite a newer version.
         self._sync_lock = threading.Lock()
@@ -92,11 +101,31 @@ class ActiveForecasts:
     def all(self) -> list[Active]:
         return list(self._active.values())
 
+    def simulation(self, active: Active) -> Simulation:
+        """The version's paths: kept if recently used, else read back from the store."""
+        key = (active.series_id, active.version)
+        with self._paths_lock:
+            sim = self._paths.get(key)
+            if sim is not None:
+                self._paths.move_to_end(key)
+                return sim
+        record = self.store.version(active.series_id, active.version)
+        sim = artifacts.load(self.store.artifact(active.series_id, active.version), record)
+        self._keep(key, sim)
+        return sim
+
+    def _keep(self, key: tuple[str, int], sim: Simulation) -> None:
+        with self._paths_lock:
+            self._paths[key] = sim
+            self._paths.move_to_end(key)
+            while len(self._paths) > self.loaded:
+                self._paths.popitem(last=False)
+
     def response(self, active: Active, query: ForecastQuery) -> Body:
         body = active.cached(query)
         if body is not None:
             return body
-        body = serialise(active.sim, active.stamp, query)
+        body = serialise(self.simulation(active), active.stamp, query)
         with active.lock:
             active.responses[query.key()] = body
             while len(active.responses) > self.cache_size:
@@ -113,6 +142,7 @@ class ActiveForecasts:
         with self._sync_lock:
             if self.store.active_versions().get(record.series_id) == record.version:
                 self._active[record.series_id] = active
+                self._keep((record.series_id, record.version), sim)
 
     def sync(self) -> list[str]:
         """Load versions activated since the last call (by any process); return their series."""
@@ -142,6 +172,7 @@ class ActiveForecasts:
     def load(self, series_id: str, version: int) -> Active:
         record = self.store.version(series_id, version)
         sim = artifacts.load(self.store.artifact(series_id, version), record)
+        self._keep((series_id, version), sim)
         return activate(sim, record, self.store.get_series(series_id).targets)
 
     async def follow(self, interval: float) -> None:

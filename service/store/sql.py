@@ -230,9 +230,14 @@ class SqlStore:
             n_observations=row[7],
         )
 
-    def list_series(self) -> list[SeriesRecord]:
+    def list_series(self, limit: int | None = None, after: str | None = None) -> list[SeriesRecord]:
+        query = self._SERIES_QUERY.format(where="WHERE s.id > ?" if after is not None else "")
+        params: list[Any] = [after] if after is not None else []
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(limit)
         with self._read() as cur:
-            cur.execute(self._SERIES_QUERY.format(where=""))
+            cur.execute(query, tuple(params))
             return [self._series_record(r) for r in cur.fetchall()]
 
     def get_series(self, id: str) -> SeriesRecord:

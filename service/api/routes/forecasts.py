@@ -55,10 +55,10 @@ def _active(active_forecasts, series_id: str, store) -> Active:
 
 
 def _model(active: Active, model: str | None) -> str | None:
-    if model is None or model == active.sim.model:
+    if model is None or model == active.model:
         return None
-    if model not in active.sim.members:
-        choices = ", ".join([active.sim.model, *active.sim.members])
+    if model not in active.members:
+        choices = ", ".join([active.model, *active.members])
         raise HTTPException(422, f"model: {model!r} is not in version {active.version} ({choices})")
     return model
 

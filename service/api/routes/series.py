@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
@@ -10,7 +12,7 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
-from exportcast.service.schemas import Error, SeriesCreate, SeriesList, SeriesOut
+from exportcast.service.schemas import SERIES_ID, Error, SeriesCreate, SeriesList, SeriesOut
 from exportcast.service.store import SeriesRecord
 
 router = APIRouter(prefix="/v1/series", tags=["series"])
@@ -32,8 +34,19 @@ def series_out(record: SeriesRecord) -> SeriesOut:
 @router.get(
     "", response_model=SeriesList, dependencies=[Depends(require_reader)], responses=ERROR_RESPONSES
 )
-def list_series(store: StoreDep) -> SeriesList:
-    return SeriesList(series=[series_out(r) for r in store.list_series()])
+def list_series(
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="series per page")] = 100,
+    after: Annotated[
+        str | None, Query(pattern=SERIES_ID, description="the last id of the previous page")
+    ] = None,
+) -> SeriesList:
+    """Series in id order, a page at a time: follow `next` until it is null."""
+    records = store.list_series(limit + 1, after)
+    more = len(records) > limit
+    page = records[:limit]
+    following = f"/v1/series?limit={limit}&after={page[-1].id}" if more else None
+    return SeriesList(series=[series_out(r) for r in page], next=following)
 
 
 @router.post(
