@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="processes for the backtest fits a retrain learns from (kept between "
         "retrains); 1 fits them in the training process itself",
     )
+    dask_scheduler: str | None = Field(
+        None,
+        description="a Dask scheduler's address (tcp://host:8786): retrains send their "
+        "backtest fits there instead of to local processes",
+    )
     train_slots: int = Field(
         1,
         ge=1,

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from exportcast.models.core import simulate
+from exportcast.models.distributed.cluster import cluster_executor
 from exportcast.models.evaluation.auto import Learning, prefetch_next
 from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
 from exportcast.models.parallel import process_pool
@@ -47,9 +48,13 @@ class TrainRequest:
     seed: int
     cache_dir: Path  # backtest fits `auto` learns from, one folder per series
     jobs: int = 1  # processes for those backtest fits
+    dask_scheduler: str | None = None  # or a Dask cluster for them
 
     def learning(self) -> Learning:
-        return Learning(cache_dir=self.cache_dir / self.series.id, jobs=self.jobs)
+        executor = cluster_executor(self.dask_scheduler) if self.dask_scheduler else None
+        return Learning(
+            cache_dir=self.cache_dir / self.series.id, jobs=self.jobs, executor=executor
+        )
 
 
 def train(request: TrainRequest) -> Simulation:
@@ -265,6 +270,7 @@ class JobRunner:
             self.settings.seed,
             self.settings.fit_cache(),
             self.settings.train_jobs,
+            self.settings.dask_scheduler,
         )
 
     async def _retrain(self, request: TrainRequest, slot: int) -> tuple[Simulation, VersionRecord]:

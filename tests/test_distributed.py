@@ -43,3 +43,29 @@ def test_a_backtest_runs_on_the_cluster_as_in_process(kr):
     assert set(local) == set(remote) and len(local) == 6
     for key, fitted in local.items():
         assert (remote[key].totals == fitted.totals).all()
+
+
+def test_the_service_sends_a_retrains_backtest_fits_to_its_cluster(data_dir):
+    from distributed import Client, LocalCluster, get_task_stream
+    from fastapi.testclient import TestClient
+
+    from exportcast.service.main import create_app
+    from tests.service_helpers import settings_for, wait_job, wait_ready
+    from tests.test_many_series import copy_series
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as watcher,
+        get_task_stream(watcher) as stream,
+    ):
+        settings = settings_for(data_dir, dask_scheduler=cluster.scheduler_address)
+        with TestClient(create_app(settings)) as client:
+            wait_ready(client, timeout=10)
+            job = copy_series(client, "kr-on-dask")
+            assert wait_job(client, job["id"], timeout=300)["status"] == "succeeded"
+            learned = client.get("/v1/series/kr-on-dask/forecast").json()
+    fits = [t for t in stream.data if t["key"].startswith("_task")]
+    assert len(fits) == 3 * 3 * 3  # 3 members at 2023-2025, m = 3-5 (data through 2026-05)
+    assert learned["weights"] is not None

@@ -8,6 +8,7 @@ needs no cluster at all: without an address and with one worker, nothing is star
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from concurrent.futures import Executor
 
@@ -36,3 +37,12 @@ def dask_executor(address: str | None = None, workers: int = 2) -> Iterator[Exec
         Client(cluster) as client,
     ):
         yield client.get_executor(pure=False)
+
+
+@functools.cache
+def cluster_executor(address: str) -> Executor:
+    """An executor on the cluster at `address`, connected once per process and kept: a
+    service's training process sends every retrain's backtest fits there."""
+    from distributed import Client
+
+    return Client(address, set_as_default=False).get_executor(pure=False)
