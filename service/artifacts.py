@@ -1,9 +1,11 @@
 """A model version's paths as stored, so a version restores without refitting.
 
-Paths are kept as float32 (7 significant digits, far below the data's revisions) in a
-compressed npz, with which member drew each and the little needed to read totals from
-them. Everything else about the version (model, members, what `auto` learned) lives once,
-in the store's version record.
+Paths are kept as float32 (7 significant digits, far below the data's revisions) in an
+npz, with which member drew each and the little needed to read totals from them. Not
+compressed: simulated paths shrank by 8% for 0.15 s of the server's CPU per version, which
+with a thousand series retraining was a fifth of the server's time. `np.load` reads both, so
+versions stored compressed by earlier releases still load. Everything else about the
+version (model, members, what `auto` learned) lives once, in the store's version record.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def dump(sim: Simulation) -> bytes:
     meta = {"format": FORMAT, "unit": sim.unit, "actual_to_date": sim.actual_to_date}
     labels = sim.labels if sim.labels is not None else np.zeros(sim.n_paths, dtype=np.int8)
     buffer = io.BytesIO()
-    np.savez_compressed(
+    np.savez(
         buffer,
         paths=sim.paths.astype(np.float32),
         labels=labels.astype(np.int8),
