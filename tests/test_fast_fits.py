@@ -105,3 +105,17 @@ def test_prefetch_makes_the_next_months_learning_a_cache_read(kr, tmp_path, capl
     assert learned is not None
     assert any("learned with data through 2026-03" in r.getMessage() for r in caplog.records)
     assert prefetch_next(through_feb, AUTO_MEMBERS, get_model, how) == 0  # already there
+
+
+@pytest.mark.parametrize("name", ["sarima", "growth"])
+def test_paths_drawn_at_once_have_the_models_predictive_mean_and_variance(kr, name):
+    """The vectorised simulator against statsmodels' own forecast of the same fit."""
+    from exportcast.models.families.statespace import simulate_from_end
+
+    results = get_model(name).fit(kr)._results
+    draws = simulate_from_end(results, 24, 40_000, np.random.default_rng(0))
+    forecast = results.get_forecast(24)
+    sd = np.sqrt(forecast.var_pred_mean)
+    # The mean within 4 standard errors; the variance within 4% (its standard error is 0.7%).
+    assert np.all(np.abs(draws.mean(axis=0) - forecast.predicted_mean) < 4 * sd / 200)
+    np.testing.assert_allclose(draws.var(axis=0), forecast.var_pred_mean, rtol=0.04)

@@ -14,7 +14,7 @@ import numpy as np
 from exportcast.models.evaluation.origins import Fitted, Origin
 from exportcast.models.series import MonthlySeries
 
-CACHE_VERSION = "3"  # bump when a model changes, so cached fits are not reused
+CACHE_VERSION = "4"  # bump when a model changes, so cached fits are not reused
 
 
 def cache_key(series: MonthlySeries, origin: Origin, model: str, n_paths: int, seed: int) -> str:

@@ -78,11 +78,15 @@ class LogScaleFit(FittedModel):
     def recent_errors(self, k: int = 3) -> np.ndarray:
         return standardised_tail(np.asarray(self._results.resid), k)
 
-    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
+    def simulated_logs(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
+        """Paths of the fitted (possibly differenced) log series, (n_paths, horizon)."""
         sims = self._results.simulate(
             nsimulations=horizon, repetitions=n_paths, anchor="end", rng=self.rng(seed)
         )
-        log_paths = np.asarray(sims, dtype=float).reshape(horizon, n_paths).T
+        return np.asarray(sims, dtype=float).reshape(horizon, n_paths).T
+
+    def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
+        log_paths = self.simulated_logs(horizon, n_paths, seed)
         if self._differencing is not None:
             log_paths = self._differencing.undo(log_paths)
         return to_levels(log_paths)

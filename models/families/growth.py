@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from exportcast.models.families.base import LogScaleFit, Model, ModelError, min_length
+from exportcast.models.families.base import Model, ModelError, min_length
 from exportcast.models.families.sarima import fit_sarimax
+from exportcast.models.families.statespace import StateSpaceFit
 from exportcast.models.series import MonthlySeries
 
 
-class FittedGrowth(LogScaleFit):
+class FittedGrowth(StateSpaceFit):
     name = "growth"
     salt = 4
 

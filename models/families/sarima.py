@@ -11,8 +11,9 @@ import warnings
 
 import numpy as np
 
-from exportcast.models.families.base import LogScaleFit, Model, ModelError, min_length
+from exportcast.models.families.base import Model, ModelError, min_length
 from exportcast.models.families.differencing import Differencing
+from exportcast.models.families.statespace import StateSpaceFit
 from exportcast.models.series import MonthlySeries
 
 # All share d = 1 and D = 1, so their likelihoods are comparable.
@@ -45,7 +46,7 @@ def fit_sarimax(
     return results, differencing
 
 
-class FittedSARIMA(LogScaleFit):
+class FittedSARIMA(StateSpaceFit):
     name = "sarima"
     salt = 2
 
