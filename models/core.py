@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 
 from exportcast.models import totals
 from exportcast.models.ensemble import FittedEnsemble
@@ -136,11 +137,9 @@ def forecast_many(
     pool, a Dask cluster's) or in this process; a series that cannot be fitted gets a
     string saying why instead of ending the run. Each task learns on one process: the
     parallelism is across series."""
-    single = (
-        Learning(learning.first_year, learning.n_paths, learning.cache_dir, jobs=1)
-        if learning
-        else None
-    )
+    # Learning fits of a task stay in its own process (a progress callback or an executor
+    # would not cross to it).
+    single = replace(learning, jobs=1, progress=None, executor=None) if learning else None
     tasks = [(s, model, years, tuple(levels), tuple(targets), n_paths, seed, single) for s in many]
     results = executor.map(_forecast_one, tasks) if executor else map(_forecast_one, tasks)
     out: list[Forecast | str] = []
