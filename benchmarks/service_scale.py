@@ -174,9 +174,10 @@ def main() -> int:
                 f"{len(ids)} series created and stored in {posted:.0f}s; first training "
                 f"{posted + seconds:.0f}s from the first POST ({failed} failed)"
             )
-            lines = log.read_text().count("backtest fits are ready")
+            # Each trained series logs one "ready" line once its fits ahead are made (some
+            # already while others were still training): wait for all of them.
             wait(
-                lambda: log.read_text().count("backtest fits are ready") >= lines + len(ids) - 5,
+                lambda: log.read_text().count("backtest fits are ready") >= len(ids) + 1,
                 3600,
                 every=1,
             )

@@ -95,7 +95,10 @@ class Settings(BaseSettings):
         "parameters (2.9 MB each); others are read back from the store when asked",
     )
     response_cache_size: int = Field(
-        256, ge=0, description="forecast responses kept per process for non-default parameters"
+        256,
+        ge=0,
+        description="forecast responses kept per process for non-default parameters, over "
+        "all series",
     )
 
     def fit_cache(self) -> Path:

@@ -101,3 +101,18 @@ def test_a_crash_in_one_slot_leaves_the_job_beside_it_alone(data_dir):
         assert failed["status"] == "failed" and "crashed" in failed["error"]
         assert wait_job(client, fine["id"], timeout=300)["status"] == "succeeded"
         assert client.get("/v1/series/kr-fine/forecast").status_code == 200
+
+
+def test_responses_for_other_parameters_share_one_bounded_cache(data_dir):
+    with TestClient(create_app(settings_for(data_dir, response_cache_size=2))) as client:
+        wait_ready(client, timeout=10)
+        forecasts = client.app.state.active
+        asked = [
+            client.get("/v1/series/kr-exports/forecast?years=2"),
+            client.get("/v1/series/kr-exports/forecast?years=3"),
+            client.get("/v1/series/kr-exports/forecast/monthly?horizon=6"),
+        ]
+        assert all(r.status_code == 200 for r in asked)
+        assert len(forecasts._responses) == 2  # the oldest was let go
+        again = client.get("/v1/series/kr-exports/forecast?years=2")
+        assert again.content == asked[0].content  # made again, the same bytes

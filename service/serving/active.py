@@ -7,10 +7,11 @@ in a small LRU. Every process polls the store for activations, so all workers sw
 new version within one poll interval; the process that trained a version installs it from
 memory instead of reading it back.
 
-Memory is bounded by the number of series only through the default bodies (a few kB
-each): a version's paths (2,000 x 360 months, 2.9 MB) are kept for the `loaded` most
-recently used versions and read back from the store when an evicted one is asked for
-other parameters.
+Memory grows with the number of series only through what is kept for every series (the
+default bodies and forecast; 246 kB per series of the server's RSS with 1,001 M3 series,
+`benchmarks/service_scale.py`): a version's paths (2,000 x 360 months, 2.9 MB) are kept for
+the `loaded` most recently used versions and read back from the store when an evicted one is
+asked for other parameters, and bodies for other parameters share one LRU.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from exportcast.models.results import Forecast
 from exportcast.models.simulation import Simulation, summarise
@@ -39,8 +40,6 @@ class Active:
     targets: tuple[float, ...]
     forecast: Forecast  # the default annual forecast, also read by /metrics
     polled: dict[str, Body]  # the default bodies by kind ("annual", "monthly")
-    responses: OrderedDict[str, Body] = field(default_factory=OrderedDict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def series_id(self) -> str:
@@ -57,17 +56,11 @@ class Active:
     def default_query(self, kind: str) -> ForecastQuery:
         return ForecastQuery(kind, targets=self.targets if kind == "annual" else ())
 
-    def cached(self, query: ForecastQuery) -> Body | None:
-        """The body if it is already made (a default, or an LRU hit): no work to do, so the
-        caller need not leave the event loop for it."""
+    def default(self, query: ForecastQuery) -> Body | None:
+        """The body made at activation, if `query` asks for the defaults."""
         if query == self.default_query(query.kind):
             return self.polled[query.kind]
-        key = query.key()
-        with self.lock:
-            body = self.responses.get(key)
-            if body is not None:
-                self.responses.move_to_end(key)
-            return body
+        return None
 
 
 def activate(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -> Active:
@@ -89,6 +82,10 @@ class ActiveForecasts:
         self._active: dict[str, Active] = {}
         self._paths: OrderedDict[tuple[str, int], Simulation] = OrderedDict()
         self._paths_lock = threading.Lock()
+        # Bodies for other parameters, one LRU for every series, so the memory they take is
+        # bounded however many series there are.
+        self._responses: OrderedDict[tuple[str, int, str], Body] = OrderedDict()
+        self._responses_lock = threading.Lock()
         self.loaded = max(1, loaded)
         # The poll, a finished job and an activate call may sync at once; one at a time, so
         # an older read of the store can never overwrite a newer version.
@@ -121,15 +118,28 @@ class ActiveForecasts:
             while len(self._paths) > self.loaded:
                 self._paths.popitem(last=False)
 
+    def cached(self, active: Active, query: ForecastQuery) -> Body | None:
+        """The body if it is already made (a default, or an LRU hit): no work to do, so the
+        caller need not leave the event loop for it."""
+        body = active.default(query)
+        if body is not None:
+            return body
+        key = (active.series_id, active.version, query.key())
+        with self._responses_lock:
+            body = self._responses.get(key)
+            if body is not None:
+                self._responses.move_to_end(key)
+            return body
+
     def response(self, active: Active, query: ForecastQuery) -> Body:
-        body = active.cached(query)
+        body = self.cached(active, query)
         if body is not None:
             return body
         body = serialise(self.simulation(active), active.stamp, query)
-        with active.lock:
-            active.responses[query.key()] = body
-            while len(active.responses) > self.cache_size:
-                active.responses.popitem(last=False)
+        with self._responses_lock:
+            self._responses[(active.series_id, active.version, query.key())] = body
+            while len(self._responses) > self.cache_size:
+                self._responses.popitem(last=False)
         return body
 
     # -- keeping up with the store ------------------------------------------------------

@@ -66,7 +66,7 @@ def _model(active: Active, model: str | None) -> str | None:
 async def _respond(
     request: Request, forecasts: ActiveForecasts, active: Active, query: ForecastQuery
 ) -> Response:
-    body = active.cached(query)
+    body = forecasts.cached(active, query)
     if body is None:  # computed from the stored paths once, off the event loop
         body = await run_in_threadpool(forecasts.response, active, query)
     headers = validator_headers(body)
