@@ -20,56 +20,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from harness import AUTH, free_port, start_server, wait
 
 from exportcast.models.datasets import BUNDLED, load_bundled
 from exportcast.models.series import format_month, parse_month
-
-TOKEN = "bench-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(data_dir: Path, port: int, log: Path, **env: str) -> subprocess.Popen:
-    environ = (
-        os.environ
-        | {
-            "EXPORTCAST_DATA_DIR": str(data_dir),
-            "EXPORTCAST_API_TOKEN": TOKEN,
-            "EXPORTCAST_PORT": str(port),
-            "EXPORTCAST_POLL_SECONDS": "0.05",
-        }
-        | env
-    )
-    command = [sys.executable, "-m", "exportcast.service.cli.main", "serve"]
-    return subprocess.Popen(command, env=environ, stdout=log.open("a"), stderr=subprocess.STDOUT)
-
-
-def wait(predicate, timeout: float, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except httpx.TransportError:
-            value = None
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError("timed out")
 
 
 def post_month(client: httpx.Client, series_id: str, rows: list[tuple[int, float]]) -> float:
@@ -108,7 +69,7 @@ def run(jobs: int, prefetch: bool, log: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     env = {"EXPORTCAST_TRAIN_JOBS": str(jobs), "EXPORTCAST_PREFETCH": str(prefetch).lower()}
     started = time.perf_counter()
-    process = start(data_dir, port, log, **env)
+    process = start_server(data_dir, port, log, EXPORTCAST_POLL_SECONDS="0.05", **env)
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
             wait(lambda: client.get("/readyz").status_code == 200, 600)

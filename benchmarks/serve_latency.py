@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,12 +43,6 @@ APP = textwrap.dedent(
         return json.loads(next(iter(active.defaults.values())).content)
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict[str, float]:

@@ -17,11 +17,9 @@ fresh data folder with the bundled series, and times, in one run:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,33 +27,11 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from harness import AUTH, free_port, start_server, wait
 
 from exportcast.models.series import format_month
 
-TOKEN = "bench-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 START = 2000 * 12
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait(predicate, timeout: float, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except httpx.TransportError:
-            value = None
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError("timed out")
 
 
 def rss_mb(pid: int) -> float:
@@ -133,15 +109,13 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="exportcast-scale-"))
     log = data_dir / "serve.log"
     port = free_port()
-    env = os.environ | {
-        "EXPORTCAST_DATA_DIR": str(data_dir),
-        "EXPORTCAST_API_TOKEN": TOKEN,
-        "EXPORTCAST_PORT": str(port),
-        "EXPORTCAST_TRAIN_SLOTS": str(args.slots),
-        "EXPORTCAST_TRAIN_JOBS": "1",  # the slots use the cores
-    }
-    command = [sys.executable, "-m", "exportcast.service.cli.main", "serve"]
-    process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    process = start_server(
+        data_dir,
+        port,
+        log,
+        EXPORTCAST_TRAIN_SLOTS=str(args.slots),
+        EXPORTCAST_TRAIN_JOBS="1",  # the slots use the cores
+    )
     out: list[str] = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:

@@ -164,12 +164,19 @@ class Learned:
         return {**self.state.to_dict(), **self.summary}
 
 
+def group_months(m: int) -> list[int]:
+    """The months known that share m's group."""
+    return [k for k in range(12) if learning.m_group(k) == learning.m_group(m)]
+
+
+def first_learning_year(series: MonthlySeries, how: Learning) -> int:
+    return how.first_year or (series.start + 36) // 12 + 1
+
+
 def learning_origins(series: MonthlySeries, now: Origin, how: Learning) -> list[Origin]:
     """The past origins `auto` learns from at `now`: every year before it, at the months
     of now's months-known group."""
-    months = [m for m in range(12) if learning.m_group(m) == learning.m_group(now.m)]
-    first_year = how.first_year or (series.start + 36) // 12 + 1
-    return origins(series, first_year, now.year - 1, months)
+    return origins(series, first_learning_year(series, how), now.year - 1, group_months(now.m))
 
 
 def now_of(series: MonthlySeries) -> Origin:
@@ -220,8 +227,8 @@ def learn_now(
     that cannot be fitted at some past origins is learned from the others (and the summary
     says which were left out)."""
     now = now_of(series)
-    months = [m for m in range(12) if learning.m_group(m) == learning.m_group(now.m)]
-    first_year = how.first_year or (series.start + 36) // 12 + 1
+    months = group_months(now.m)
+    first_year = first_learning_year(series, how)
     at = learning_origins(series, now, how)
     if len({o.year for o in at}) < 3:
         return None

@@ -106,10 +106,14 @@ class ActiveForecasts:
             if sim is not None:
                 self._paths.move_to_end(key)
                 return sim
-        record = self.store.version(active.series_id, active.version)
-        sim = artifacts.load(self.store.artifact(active.series_id, active.version), record)
-        self._keep(key, sim)
-        return sim
+        return self._read(active.series_id, active.version)[0]
+
+    def _read(self, series_id: str, version: int) -> tuple[Simulation, VersionRecord]:
+        """A stored version's paths and record; the paths kept among the recently used."""
+        record = self.store.version(series_id, version)
+        sim = artifacts.load(self.store.artifact(series_id, version), record)
+        self._keep((series_id, version), sim)
+        return sim, record
 
     def _keep(self, key: tuple[str, int], sim: Simulation) -> None:
         with self._paths_lock:
@@ -180,9 +184,7 @@ class ActiveForecasts:
         return changed
 
     def load(self, series_id: str, version: int) -> Active:
-        record = self.store.version(series_id, version)
-        sim = artifacts.load(self.store.artifact(series_id, version), record)
-        self._keep((series_id, version), sim)
+        sim, record = self._read(series_id, version)
         return activate(sim, record, self.store.get_series(series_id).targets)
 
     async def follow(self, interval: float) -> None:
