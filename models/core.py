@@ -16,8 +16,11 @@ from dataclasses import replace
 from exportcast.models import totals
 from exportcast.models.ensemble import FittedEnsemble
 from exportcast.models.evaluation.auto import Learning, learn_now
-from exportcast.models.families.base import ModelError
+from exportcast.models.families.base import ModelError, rng_for
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEARS
+from exportcast.models.nowcast.condition import condition_paths
+from exportcast.models.nowcast.flashes import Flash
+from exportcast.models.nowcast.reading import read_latest, reading_record
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.results import Forecast
 from exportcast.models.series import MonthlySeries, format_month
@@ -60,9 +63,16 @@ def simulate(
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
     learning: Learning | None = None,
+    flashes: Sequence[Flash] = (),
+    country: str | None = None,
 ) -> Simulation:
     """Fit `model` on `series` and draw `n_paths` futures covering `years` calendar years
-    (or `horizon` months, if larger). `learning` lets `auto` learn from backtests."""
+    (or `horizon` months, if larger). `learning` lets `auto` learn from backtests.
+
+    With a flash for the month after the series' last (`flashes` also holds past ones, from
+    which the ratio of full months to flashes is learned, on `country`'s working days),
+    every path's first month is conditioned on it; `learned["flash"]` says which flash and
+    what it did."""
     first = series.end + 1
     horizon = max(horizon or 0, totals.months_needed(first, years))
     started = time.perf_counter()
@@ -82,6 +92,14 @@ def simulate(
         fit_seconds = time.perf_counter() - started
         paths, labels = fitted.sample_paths(horizon, n_paths, seed), None
         members, description, learned = (fitted.name,), fitted.description, {}
+    reading = read_latest(series, flashes, country) if flashes else None
+    if reading is not None:
+        before = paths[:, 0].copy()
+        if reading.belief is not None:
+            paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31)).paths
+            learned = {**learned, "flash": reading_record(reading, before, paths[:, 0])}
+        else:
+            learned = {**learned, "flash": reading_record(reading, before)}
     validate_paths(paths, n_paths, horizon)
     return Simulation(
         series_id=series.id,
@@ -107,8 +125,19 @@ def forecast(
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
     learning: Learning | None = None,
+    flashes: Sequence[Flash] = (),
+    country: str | None = None,
 ) -> Forecast:
-    sim = simulate(series, model, years=years, n_paths=n_paths, seed=seed, learning=learning)
+    sim = simulate(
+        series,
+        model,
+        years=years,
+        n_paths=n_paths,
+        seed=seed,
+        learning=learning,
+        flashes=flashes,
+        country=country,
+    )
     return summarise(sim, years, levels, targets)
 
 

@@ -96,6 +96,7 @@ class Forecast:
     calibration_scale: float | None = None
     break_detected: bool | None = None
     expected_error: dict[str, Any] | None = None
+    flash: dict[str, Any] | None = None  # the partial-month figure the paths were conditioned on
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +109,7 @@ class Forecast:
             "calibration_scale": self.calibration_scale,
             "break_detected": self.break_detected,
             "expected_error": self.expected_error,
+            "flash": self.flash,
         }
 
 

@@ -147,6 +147,7 @@ def summarise(
         calibration_scale=learned.get("calibration_scale"),
         break_detected=learned.get("break_detected"),
         expected_error=learned.get("expected_error"),
+        flash=learned.get("flash"),
     )
 
 

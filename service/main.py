@@ -11,12 +11,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exportcast.models.datasets import BUNDLED, bundled_text
+from exportcast.models.datasets import BUNDLED, FLASHES, bundled_text, load_bundled_flashes
 from exportcast.models.simulation import Simulation
 from exportcast.models.validate import check_rows, read_csv_rows
 from exportcast.service.api.body_limit import BodySizeLimit
 from exportcast.service.api.errors import HANDLERS
-from exportcast.service.api.routes import forecasts, health, jobs, observations, series, versions
+from exportcast.service.api.routes import (
+    flashes,
+    forecasts,
+    health,
+    jobs,
+    observations,
+    series,
+    versions,
+)
 from exportcast.service.config import Settings, get_settings
 from exportcast.service.metrics import Metrics, RequestMetrics
 from exportcast.service.serving.active import ActiveForecasts
@@ -38,7 +46,16 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports") -> bool:
     """An empty store gets the bundled series and a queued first retrain."""
     meta = BUNDLED[series_id]
     batch = check_rows(read_csv_rows(bundled_text(series_id)))
-    return store.bootstrap(meta.id, meta.name, meta.unit, meta.targets, batch)
+    flashes = FLASHES.get(series_id)
+    return store.bootstrap(
+        meta.id,
+        meta.name,
+        meta.unit,
+        meta.targets,
+        batch,
+        country=flashes.country if flashes else None,
+        flashes=load_bundled_flashes(series_id),
+    )
 
 
 def create_app(
@@ -94,7 +111,7 @@ def create_app(
     app.state.settings = settings
     for exc_type, handler in HANDLERS.items():
         app.add_exception_handler(exc_type, handler)
-    for module in (series, observations, forecasts, versions, jobs, health):
+    for module in (series, observations, flashes, forecasts, versions, jobs, health):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, settings=settings)
     app.add_middleware(DefaultForecastReads, state=app.state)

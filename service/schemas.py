@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exportcast.models.limits import MAX_TARGETS, check_targets
+from exportcast.models.nowcast.calendar import supported as supported_country
+from exportcast.models.nowcast.flashes import PERIODS
 from exportcast.models.validate import MAX_VALUE, plain_number
 
 SERIES_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -59,6 +61,20 @@ class SeriesCreate(BaseModel):
         description="default targets for the forecast: finite amounts > 0 (as in queries)",
     )
 
+    country: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 alpha-2 code (KR): flashes are read on its working days and "
+        "holidays; without one, on weekdays",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, country: str | None) -> str | None:
+        if country is not None and not supported_country(country):
+            raise ValueError(f"country {country!r} has no holiday calendar here")
+        return country
+
     @field_validator("name", "unit")
     @classmethod
     def _storable_text(cls, text: str) -> str:
@@ -93,6 +109,9 @@ class SeriesOut(Out):
     name: str
     unit: str
     targets: list[float]
+    country: str | None = Field(
+        description="ISO 3166 code whose working days and holidays flashes are read with"
+    )
     first_month: str | None
     last_month: str | None
     n_observations: int
@@ -146,6 +165,44 @@ class ObservationList(Out):
     observations: list[ObservationOut]
 
 
+class FlashIn(BaseModel):
+    month: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-06"], description="YYYY-MM, ASCII digits"
+    )
+    period: str = Field(
+        json_schema_extra={"enum": list(PERIODS)},
+        description="d1_10 or d1_20: the month's total from the 1st to the 10th or 20th",
+    )
+    value: float = Field(gt=0, le=MAX_VALUE, examples=[62000.0], description="series' unit")
+
+
+class FlashBatch(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"flashes": [{"month": "2026-06", "period": "d1_20", "value": 62000.0}]}]
+        }
+    )
+    flashes: list[FlashIn]
+
+
+class FlashKey(Out):
+    month: str
+    period: str
+
+
+class FlashOut(Out):
+    month: str
+    period: str
+    value: float
+    recorded_at: str
+
+
+class FlashList(Out):
+    series: str
+    as_of: str | None
+    flashes: list[FlashOut]
+
+
 class JobRef(Out):
     id: int
     status_url: str
@@ -156,6 +213,14 @@ class IngestAccepted(Out):
     new_months: list[str]
     revised_months: list[str]
     unchanged_months: list[str]
+    job: JobRef | None
+
+
+class FlashesAccepted(Out):
+    accepted: int
+    new: list[FlashKey]
+    revised: list[FlashKey]
+    unchanged: list[FlashKey]
     job: JobRef | None
 
 
@@ -257,6 +322,33 @@ class ExpectedErrorOut(Out):
     )
 
 
+class MonthSummaryOut(Out):
+    median: float
+    intervals: dict[str, Interval] = Field(description="level in percent -> [low, high]")
+
+
+class ImpliedMonthOut(MonthSummaryOut):
+    log_sd: float = Field(description="spread of the month's log value given the flash alone")
+
+
+class FlashUsedOut(Out):
+    """The partial-month figure the paths' first month was conditioned on."""
+
+    month: str = Field(description="the month the flash is part of (not yet published)")
+    period: str = Field(description="d1_10 or d1_20: cumulative from the 1st to that day")
+    value: float
+    used: bool = Field(description="false when there is too little flash history to read it")
+    reason: str | None = Field(description="why the flash was not used; null when it was")
+    history_months: int = Field(description="past months of this period the ratio learned from")
+    implied: ImpliedMonthOut | None = Field(
+        description="the full month as the flash alone says it (learned ratio x flash)"
+    )
+    month_before: MonthSummaryOut | None = Field(description="the month as the model saw it")
+    month_after: MonthSummaryOut | None = Field(
+        description="the month in the served paths, conditioned on the flash"
+    )
+
+
 class ForecastOut(Out):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLES["forecast"]]})
 
@@ -281,6 +373,9 @@ class ForecastOut(Out):
         description="the latest months surprised the members enough to re-weight them"
     )
     expected_error: ExpectedErrorOut | None
+    flash: FlashUsedOut | None = Field(
+        description="the flash used for the month after `data_through`; null without one"
+    )
     model_version: int
     generated_at: str = Field(description="when the model version was made")
 

@@ -27,6 +27,7 @@ from exportcast.models.core import simulate
 from exportcast.models.distributed.cluster import cluster_executor
 from exportcast.models.evaluation.auto import Learning, prefetch_next
 from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
+from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.parallel import process_pool
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import MonthlySeries, format_month
@@ -49,6 +50,8 @@ class TrainRequest:
     cache_dir: Path  # backtest fits `auto` learns from, one folder per series
     jobs: int = 1  # processes for those backtest fits
     dask_scheduler: str | None = None  # or a Dask cluster for them
+    flashes: tuple[Flash, ...] = ()  # partial-month figures: the next month's, and history
+    country: str | None = None  # whose working days the flashes are read with
 
     def learning(self) -> Learning:
         executor = cluster_executor(self.dask_scheduler) if self.dask_scheduler else None
@@ -68,6 +71,8 @@ def train(request: TrainRequest) -> Simulation:
         n_paths=request.n_paths,
         seed=request.seed,
         learning=request.learning(),
+        flashes=request.flashes,
+        country=request.country,
     )
 
 
@@ -263,6 +268,7 @@ class JobRunner:
         series = MonthlySeries(
             series_id, record.unit, stored[0].month, np.array([o.value for o in stored])
         )
+        flashes = await asyncio.to_thread(self.store.flashes, series_id)
         return TrainRequest(
             series,
             self.settings.model,
@@ -271,6 +277,8 @@ class JobRunner:
             self.settings.fit_cache(),
             self.settings.train_jobs,
             self.settings.dask_scheduler,
+            tuple(Flash(f.month, f.period, f.value) for f in flashes),
+            record.country,
         )
 
     async def _retrain(self, request: TrainRequest, slot: int) -> tuple[Simulation, VersionRecord]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
+from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
 from exportcast.models.series import MonthlySeries
 from exportcast.models.validate import parse_csv
 
@@ -42,3 +43,31 @@ def load_bundled(series_id: str = "kr-exports") -> MonthlySeries:
         raise KeyError(f"no bundled series {series_id!r} (known: {known})")
     meta = BUNDLED[series_id]
     return parse_csv(bundled_text(series_id), meta.id, meta.unit, meta.name)
+
+
+# Partial-month flashes bundled beside a series: the file, its calendar and its source.
+@dataclass(frozen=True)
+class BundledFlashes:
+    series_id: str
+    file: str
+    country: str
+    source: str
+
+
+FLASHES: dict[str, BundledFlashes] = {
+    "kr-exports": BundledFlashes(
+        series_id="kr-exports",
+        file="kr-exports-flash.csv",
+        country="KR",
+        source="Korea Customs Service 10-day provisional exports (cumulative from day 1)",
+    )
+}
+
+
+def load_bundled_flashes(series_id: str = "kr-exports") -> list[Flash]:
+    """The bundled series' flashes ([] for a series bundled without them)."""
+    meta = FLASHES.get(series_id)
+    if meta is None:
+        return []
+    text = resources.files(__name__).joinpath(meta.file).read_text(encoding="utf-8")
+    return parse_flash_csv(text)

@@ -10,7 +10,14 @@ from exportcast.models import limits
 from exportcast.models.core import forecast
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.registry import NAMES
-from exportcast.service.cli.sources import add_source_arguments, floats, load_series
+from exportcast.service.cli.sources import (
+    add_flash_arguments,
+    add_source_arguments,
+    cut_through,
+    floats,
+    load_flashes,
+    load_series,
+)
 from exportcast.service.cli.tables import forecast_table
 from exportcast.service.config import get_settings
 
@@ -18,6 +25,7 @@ from exportcast.service.config import get_settings
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("forecast", help="project annual totals with intervals")
     add_source_arguments(p)
+    add_flash_arguments(p)
     p.add_argument("--model", default="auto", choices=NAMES)
     p.add_argument(
         "--years", type=int, default=limits.DEFAULT_YEARS, help="calendar years, this one first"
@@ -49,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     series, default_targets = loaded
+    series = cut_through(series, args.through)
+    flashes = load_flashes(args)
+    if flashes is None:
+        return 2
     cache = args.cache_dir or get_settings().fit_cache()
     result = forecast(
         series,
@@ -59,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         n_paths=n_paths,
         seed=args.seed,
         learning=Learning(cache_dir=cache / series.id, jobs=2),
+        flashes=flashes[0],
+        country=flashes[1],
     )
     print(json.dumps(result.to_dict(), indent=2) if args.json else forecast_table(result))
     return 0

@@ -11,6 +11,24 @@ def _billions(value: float, unit: str) -> str:
     return f"{value:,.0f}"
 
 
+def flash_line(flash: dict, unit: str) -> str:
+    """What the forecast did with the flash, in a line or three."""
+    head = f"flash {flash['month']} {flash['period']}: {_billions(flash['value'], unit)}"
+    if not flash["used"]:
+        return f"{head}, not used: {flash['reason']}"
+
+    def month(summary: dict) -> str:
+        lo, hi = summary["intervals"]["80"]
+        median = _billions(summary["median"], unit)
+        return f"{median} (80% {_billions(lo, unit)} - {_billions(hi, unit)})"
+
+    return (
+        f"{head}, read with {flash['history_months']} past months\n"
+        f"  {flash['month']} without it {month(flash['month_before'])}; the flash alone "
+        f"{month(flash['implied'])}; served {month(flash['month_after'])}"
+    )
+
+
 def forecast_table(f: Forecast) -> str:
     lines = [
         f"{f.series} ({f.unit}), data through {f.data_through}",
@@ -42,6 +60,9 @@ def forecast_table(f: Forecast) -> str:
             f"{expected['mape_pct']:.1f}% on average; 80% intervals covered "
             f"{expected['coverage']['80']:.0%}"
         )
+    if f.flash is not None:
+        lines.append("")
+        lines.append(flash_line(f.flash, f.unit))
     for t in f.targets:
         first = t.first_year_p50 if t.first_year_p50 is not None else "not within the horizon"
         lines.append("")

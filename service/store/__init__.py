@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from exportcast.service.store.base import (
     Conflict,
+    FlashOutcome,
     IngestOutcome,
     Job,
     NotFound,
     SeriesRecord,
     Store,
+    StoredFlash,
     StoredObservation,
     VersionRecord,
 )
 
 __all__ = [
     "Conflict",
+    "FlashOutcome",
     "IngestOutcome",
     "Job",
     "NotFound",
     "SeriesRecord",
     "Store",
+    "StoredFlash",
     "StoredObservation",
     "VersionRecord",
 ]

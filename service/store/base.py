@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.series import Observation
 
 
@@ -43,6 +44,7 @@ class SeriesRecord:
     last_month: int | None = None
     n_observations: int = 0
     active_version: int | None = None
+    country: str | None = None  # whose working days and holidays flashes are read with
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,23 @@ class IngestOutcome:
     new_months: list[int]
     revised_months: list[int]
     unchanged_months: list[int]
+    job_id: int | None
+
+
+@dataclass(frozen=True)
+class StoredFlash:
+    month: int
+    period: str
+    value: float
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class FlashOutcome:
+    accepted: int
+    new: list[tuple[int, str]]  # (month, period)
+    revised: list[tuple[int, str]]
+    unchanged: list[tuple[int, str]]
     job_id: int | None
 
 
@@ -91,7 +110,12 @@ class Store(Protocol):
     """Storage of series, observation vintages, retrain jobs and model versions."""
 
     def create_series(
-        self, id: str, name: str, unit: str, targets: Sequence[float] = ()
+        self,
+        id: str,
+        name: str,
+        unit: str,
+        targets: Sequence[float] = (),
+        country: str | None = None,
     ) -> SeriesRecord: ...
 
     def list_series(self, limit: int | None = None, after: str | None = None) -> list[SeriesRecord]:
@@ -108,12 +132,31 @@ class Store(Protocol):
         """Store the batch in one transaction (or nothing, raising SeriesError)."""
         ...
 
+    def flashes(self, id: str, as_of: datetime | None = None) -> list[StoredFlash]:
+        """Partial-month figures, current or as known at `as_of`; a flash stays when its
+        full month arrives (it is what the ratio of full months to flashes learns from)."""
+        ...
+
+    def ingest_flashes(
+        self, id: str, batch: Sequence[Flash], queue_retrain: bool = True
+    ) -> FlashOutcome:
+        """Store the flashes in one transaction (or none, raising SeriesError): none for a
+        month past the one after the last published, none breaking 1-10 <= 1-20."""
+        ...
+
     def delete_series(self, id: str) -> None:
-        """The series with every vintage, job and model version, in one transaction."""
+        """The series with every vintage, flash, job and model version, in one transaction."""
         ...
 
     def bootstrap(
-        self, id: str, name: str, unit: str, targets: Sequence[float], batch: Sequence[Observation]
+        self,
+        id: str,
+        name: str,
+        unit: str,
+        targets: Sequence[float],
+        batch: Sequence[Observation],
+        country: str | None = None,
+        flashes: Sequence[Flash] = (),
     ) -> bool:
         """Create and fill a series and queue its first retrain, once, if the store is empty."""
         ...

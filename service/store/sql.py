@@ -12,14 +12,17 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from exportcast.models.series import Observation
-from exportcast.models.validate import SeriesError, gap_problem, missing_months
+from exportcast.models.nowcast.flashes import Flash
+from exportcast.models.series import Observation, format_month
+from exportcast.models.validate import Problem, SeriesError, gap_problem, missing_months
 from exportcast.service.store.base import (
     Conflict,
+    FlashOutcome,
     IngestOutcome,
     Job,
     NotFound,
     SeriesRecord,
+    StoredFlash,
     StoredObservation,
     VersionRecord,
     stamp,
@@ -46,6 +49,17 @@ SCHEMA_TEMPLATE = (
     """CREATE UNIQUE INDEX IF NOT EXISTS observations_current
         ON observations (series_id, month) WHERE superseded_at IS NULL""",
     """CREATE INDEX IF NOT EXISTS observations_vintages ON observations (series_id, month)""",
+    # Partial-month figures, kept with their vintages as observations are.
+    """CREATE TABLE IF NOT EXISTS flashes (
+        series_id TEXT NOT NULL REFERENCES series(id),
+        month INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        value {real} NOT NULL,
+        recorded_at TEXT NOT NULL,
+        superseded_at TEXT
+    )""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS flashes_current
+        ON flashes (series_id, month, period) WHERE superseded_at IS NULL""",
     """CREATE TABLE IF NOT EXISTS jobs (
         id {identity},
         series_id TEXT NOT NULL REFERENCES series(id),
@@ -91,6 +105,7 @@ def schema(real: str, blob: str, identity: str) -> tuple[str, ...]:
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("jobs", "attempts", "attempts INTEGER NOT NULL DEFAULT 0"),
     ("jobs", "not_before", "not_before TEXT"),
+    ("series", "country", "country TEXT"),
 )
 
 
@@ -178,21 +193,33 @@ class SqlStore:
 
     # -- series -------------------------------------------------------------------------
     def create_series(
-        self, id: str, name: str, unit: str, targets: Sequence[float] = ()
+        self,
+        id: str,
+        name: str,
+        unit: str,
+        targets: Sequence[float] = (),
+        country: str | None = None,
     ) -> SeriesRecord:
         with self._write() as cur:
-            self._insert_series(cur, id, name, unit, targets)
+            self._insert_series(cur, id, name, unit, targets, country)
         return self.get_series(id)
 
     def _insert_series(
-        self, cur: Any, id: str, name: str, unit: str, targets: Sequence[float]
+        self,
+        cur: Any,
+        id: str,
+        name: str,
+        unit: str,
+        targets: Sequence[float],
+        country: str | None = None,
     ) -> None:
         cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
         if cur.fetchone():
             raise Conflict(f"series {id!r} exists already")
         cur.execute(
-            "INSERT INTO series (id, name, unit, targets, created_at) VALUES (?, ?, ?, ?, ?)",
-            (id, name, unit, json.dumps([float(t) for t in targets]), stamp(utc_now())),
+            "INSERT INTO series (id, name, unit, targets, created_at, country) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (id, name, unit, json.dumps([float(t) for t in targets]), stamp(utc_now()), country),
         )
         self._mark_held(cur)
 
@@ -209,11 +236,11 @@ class SqlStore:
 
     _SERIES_QUERY = """
         SELECT s.id, s.name, s.unit, s.targets, s.active_version,
-               MIN(o.month), MAX(o.month), COUNT(o.month)
+               MIN(o.month), MAX(o.month), COUNT(o.month), s.country
         FROM series s
         LEFT JOIN observations o ON o.series_id = s.id AND o.superseded_at IS NULL
         {where}
-        GROUP BY s.id, s.name, s.unit, s.targets, s.active_version
+        GROUP BY s.id, s.name, s.unit, s.targets, s.active_version, s.country
         ORDER BY s.id
     """
 
@@ -228,6 +255,7 @@ class SqlStore:
             first_month=row[5],
             last_month=row[6],
             n_observations=row[7],
+            country=row[8],
         )
 
     def list_series(self, limit: int | None = None, after: str | None = None) -> list[SeriesRecord]:
@@ -315,17 +343,121 @@ class SqlStore:
             job_id = self._queue(cur, id).id
         return IngestOutcome(len(batch), new, revised, unchanged, job_id)
 
+    # -- flashes ------------------------------------------------------------------------
+    def flashes(self, id: str, as_of: datetime | None = None) -> list[StoredFlash]:
+        with self._read() as cur:
+            if as_of is None:
+                cur.execute(
+                    "SELECT month, period, value, recorded_at FROM flashes "
+                    "WHERE series_id = ? AND superseded_at IS NULL ORDER BY month, period",
+                    (id,),
+                )
+            else:
+                moment = stamp(as_of)
+                cur.execute(
+                    "SELECT month, period, value, recorded_at FROM flashes "
+                    "WHERE series_id = ? AND recorded_at <= ? "
+                    "AND (superseded_at IS NULL OR superseded_at > ?) ORDER BY month, period",
+                    (id, moment, moment),
+                )
+            rows = [StoredFlash(m, p, v, r) for m, p, v, r in cur.fetchall()]
+        if not rows:
+            self.get_series(id)  # NotFound for a series that does not exist
+        return rows
+
+    def ingest_flashes(
+        self, id: str, batch: Sequence[Flash], queue_retrain: bool = True
+    ) -> FlashOutcome:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
+            if cur.fetchone() is None:
+                raise NotFound(f"no series {id!r}")
+            return self._ingest_flashes(cur, id, batch, queue_retrain)
+
+    def _ingest_flashes(
+        self, cur: Any, id: str, batch: Sequence[Flash], queue_retrain: bool
+    ) -> FlashOutcome:
+        cur.execute(
+            "SELECT MAX(month) FROM observations WHERE series_id = ? AND superseded_at IS NULL",
+            (id,),
+        )
+        last = cur.fetchone()[0]
+        cur.execute(
+            "SELECT month, period, value FROM flashes "
+            "WHERE series_id = ? AND superseded_at IS NULL",
+            (id,),
+        )
+        current = {(m, p): v for m, p, v in cur.fetchall()}
+        problems = []
+        if last is None:
+            problems.append(Problem("the series has no observations yet; flashes follow them"))
+        else:
+            for f in batch:
+                if f.month > last + 1:
+                    problems.append(
+                        Problem(
+                            f"flash for {format_month(f.month)} is past "
+                            f"{format_month(last + 1)}, the month after the last published "
+                            f"({format_month(last)})"
+                        )
+                    )
+        after = {**current, **{(f.month, f.period): f.value for f in batch}}
+        for f in batch:
+            early, late = after.get((f.month, "d1_10")), after.get((f.month, "d1_20"))
+            if early is not None and late is not None and late < early:
+                problems.append(
+                    Problem(
+                        f"flash {format_month(f.month)}: d1_20 ({late:g}) would be below "
+                        f"d1_10 ({early:g}); flashes are cumulative from the 1st"
+                    )
+                )
+                break
+        if problems:
+            raise SeriesError(problems)
+        now = stamp(utc_now())
+        new, revised, unchanged = [], [], []
+        for f in batch:
+            key = (f.month, f.period)
+            if current.get(key) == f.value:
+                unchanged.append(key)
+                continue
+            if key in current:
+                cur.execute(
+                    "UPDATE flashes SET superseded_at = ? WHERE series_id = ? AND month = ? "
+                    "AND period = ? AND superseded_at IS NULL",
+                    (now, id, f.month, f.period),
+                )
+                revised.append(key)
+            else:
+                new.append(key)
+            cur.execute(
+                "INSERT INTO flashes (series_id, month, period, value, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (id, f.month, f.period, f.value, now),
+            )
+        job_id = None
+        if queue_retrain and (new or revised):
+            job_id = self._queue(cur, id).id
+        return FlashOutcome(len(batch), new, revised, unchanged, job_id)
+
     def delete_series(self, id: str) -> None:
         with self._write() as cur:
             cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
             if cur.fetchone() is None:
                 raise NotFound(f"no series {id!r}")
-            for table in ("observations", "jobs", "model_versions"):
+            for table in ("observations", "flashes", "jobs", "model_versions"):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
             cur.execute("DELETE FROM series WHERE id = ?", (id,))
 
     def bootstrap(
-        self, id: str, name: str, unit: str, targets: Sequence[float], batch: Sequence[Observation]
+        self,
+        id: str,
+        name: str,
+        unit: str,
+        targets: Sequence[float],
+        batch: Sequence[Observation],
+        country: str | None = None,
+        flashes: Sequence[Flash] = (),
     ) -> bool:
         # Only a store that never held a series: one whose series were all deleted stays
         # empty across restarts.
@@ -335,8 +467,10 @@ class SqlStore:
             held = self._mark_held(cur)  # marks a store of an earlier release that holds some
             if holds or held:
                 return False
-            self._insert_series(cur, id, name, unit, targets)
+            self._insert_series(cur, id, name, unit, targets, country)
             self._ingest(cur, id, batch, queue_retrain=True)
+            if flashes:
+                self._ingest_flashes(cur, id, flashes, queue_retrain=True)
             return True
 
     # -- jobs ---------------------------------------------------------------------------

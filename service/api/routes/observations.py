@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.models.series import format_month
-from exportcast.models.validate import Problem, SeriesError
 from exportcast.service.api.deps import (
     ERROR_RESPONSES,
     RunnerDep,
@@ -17,6 +13,7 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
+from exportcast.service.api.uploads import inline_schema, read_upload
 from exportcast.service.ingest import ingest_rows, rows_from_csv, rows_from_json
 from exportcast.service.schemas import (
     Error,
@@ -54,26 +51,6 @@ def read_observations(
     )
 
 
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its definitions written in place: the route reads its
-    body itself (JSON or CSV), so FastAPI never adds the model to the document's components
-    and a `$ref` to them would point nowhere."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return resolve(definitions[ref.removeprefix("#/$defs/")])
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    return resolve(schema)
-
-
 _BODY = {
     "requestBody": {
         "required": True,
@@ -109,25 +86,7 @@ async def add_observations(
 ) -> IngestAccepted:
     """New months append; a month already stored is a revision (the old value is kept as a
     vintage). The whole batch is validated first and stored in one transaction."""
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    raw = await request.body()
-    if kind in ("application/json", ""):
-        try:
-            payload = json.loads(raw or b"null")
-        except RecursionError:  # "[[[[...": deeper than the parser can go
-            raise SeriesError([Problem("body is not valid JSON: nested too deeply")]) from None
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an int of 4300+ digits
-            raise SeriesError([Problem(f"body is not valid JSON: {exc}")]) from None
-        rows = rows_from_json(payload)
-    elif kind in ("text/csv", "text/plain"):
-        try:
-            rows = rows_from_csv(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise SeriesError([Problem("CSV body is not UTF-8")]) from None
-    else:
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json or text/csv"
-        )
+    rows = await read_upload(request, rows_from_json, rows_from_csv)
     outcome = await run_in_threadpool(ingest_rows, store, series_id, rows)
     if outcome.job_id is not None and runner is not None:
         runner.nudge()

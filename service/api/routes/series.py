@@ -24,6 +24,7 @@ def series_out(record: SeriesRecord) -> SeriesOut:
         name=record.name,
         unit=record.unit,
         targets=list(record.targets),
+        country=record.country,
         first_month=format_month(record.first_month) if record.first_month is not None else None,
         last_month=format_month(record.last_month) if record.last_month is not None else None,
         n_observations=record.n_observations,
@@ -57,7 +58,9 @@ def list_series(
     responses={409: {"model": Error}, **ERROR_RESPONSES},
 )
 def create_series(body: SeriesCreate, store: StoreDep) -> SeriesOut:
-    return series_out(store.create_series(body.id, body.name, body.unit, body.targets))
+    return series_out(
+        store.create_series(body.id, body.name, body.unit, body.targets, body.country)
+    )
 
 
 @router.get(

@@ -1,0 +1,111 @@
+"""The flash backtest on the bundled series: each month 2017-01 .. 2026-05 nowcast without
+a flash, with the 1-10 flash and with the 1-20 flash, and the year-end total with each;
+the monthly fan's one-month-ahead coverage over 2010-2025 without flashes. Everything at a
+month is learned from data before it. Prints the tables and the issue's goals.
+
+    .venv/bin/python benchmarks/nowcast.py [--jobs 2] [--temper 0] [--paths 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from exportcast.models.datasets import FLASHES, load_bundled, load_bundled_flashes
+from exportcast.models.evaluation.nowcast import VARIANTS, flash_backtest, summary
+from exportcast.models.registry import AUTO_MEMBERS, get_model
+from exportcast.models.series import format_month
+from exportcast.service.config import get_settings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--temper", type=float, default=0.0)
+    parser.add_argument("--paths", type=int, default=1000)
+    parser.add_argument("--from-year", type=int, default=2010)
+
+    args = parser.parse_args()
+    series = load_bundled()
+    flashes = load_bundled_flashes()
+    first_flash = min(f.month for f in flashes)
+    months = list(range(args.from_year * 12, series.end + 1))
+    started = time.perf_counter()
+    cases = flash_backtest(
+        series,
+        flashes,
+        FLASHES[series.id].country,
+        AUTO_MEMBERS,
+        get_model,
+        months,
+        n_paths=args.paths,
+        jobs=args.jobs,
+        cache_dir=get_settings().fit_cache() / series.id,
+        temper=args.temper,
+    )
+    print(f"{len(cases)} cases in {time.perf_counter() - started:.0f}s (temper {args.temper})\n")
+    with_flash = range(first_flash // 12 + 1, series.end // 12 + 1)
+    print(
+        f"months {with_flash.start}-{with_flash.stop - 1} with flashes "
+        "(first year of flashes only learns the ratio)"
+    )
+    print(
+        f"{'variant':8} {'months':>6} {'month MAPE':>10} {'80%':>5} {'95%':>5} "
+        f"{'years':>5} {'year MAPE':>9} {'80%':>5} {'95%':>5}"
+    )
+    flash_months = {c.month for c in cases if c.variant == "d1_10"}
+    base = [c for c in cases if c.month in flash_months or c.variant != "none"]
+    rows = {}
+    for variant in VARIANTS:
+        s = summary(base, variant, with_flash)
+        rows[variant] = s
+        print(
+            f"{variant:8} {s['n_months']:>6} {s['month_mape']:>10.2f} "
+            f"{s['month_cover'][80.0]:>5.0%} {s['month_cover'][95.0]:>5.0%} {s['n_years']:>5} "
+            f"{s['year_mape']:>9.2f} {s['year_cover'][80.0]:>5.0%} {s['year_cover'][95.0]:>5.0%}"
+        )
+    print("\nyear-end MAPE by months known m (months 2017-2025):")
+    print(f"{'variant':8}" + "".join(f"{m:>6}" for m in range(12)))
+    for variant in VARIANTS:
+        cells = []
+        for m in range(12):
+            mine = [
+                c
+                for c in base
+                if c.variant == variant and c.month % 12 == m and c.year_actual is not None
+            ]
+            err = sum(c.year_error for c in mine) / len(mine) if mine else float("nan")
+            cells.append(f"{err:>6.2f}")
+        print(f"{variant:8}" + "".join(cells))
+    fan = summary(cases, "none", range(2010, 2026))
+    print(
+        f"\nmonthly fan, one month ahead, 2010-2025 without flashes ({fan['n_months']} months): "
+        f"80% covers {fan['month_cover'][80.0]:.0%}, 95% covers {fan['month_cover'][95.0]:.0%}, "
+        f"MAPE {fan['month_mape']:.2f}"
+    )
+    cut = {v: rows[v]["month_mape"] for v in VARIANTS}
+    print("\ngoals:")
+    print(
+        f"  d1_20 month error {cut['d1_20']:.2f} vs {cut['none']:.2f}: "
+        f"{1 - cut['d1_20'] / cut['none']:.0%} lower (goal 40%)"
+    )
+    print(
+        f"  d1_10 month error {cut['d1_10']:.2f} vs {cut['none']:.2f}: "
+        f"{1 - cut['d1_10'] / cut['none']:.0%} lower (goal 20%)"
+    )
+    print("\n2026 months:")
+    for c in cases:
+        if c.month // 12 == 2026:
+            lo, hi = c.month_intervals[80.0]
+            ylo, yhi = c.year_intervals[80.0]
+            print(
+                f"  {format_month(c.month)} {c.variant:6} month {c.month_median / 1e3:6.1f}"
+                f" [{lo / 1e3:5.1f}-{hi / 1e3:5.1f}] actual {c.month_actual / 1e3:5.1f};"
+                f" year {c.year_median / 1e3:7.1f} [{ylo / 1e3:6.1f}-{yhi / 1e3:6.1f}]"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
