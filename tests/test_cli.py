@@ -49,6 +49,21 @@ def test_forecast_table_reads_well(capsys):
     assert "target $1,000.0B" in text
 
 
+def test_forecast_with_a_flash_file_as_of_a_month(tmp_path, capsys):
+    flashes = tmp_path / "flashes.csv"
+    flashes.write_text("month,period,value\n2026-05,d1_10,17940.196\n2026-05,d1_20,52495.723\n")
+    argv = ["forecast", "--model", "sarima", "--years", "1", "--through", "2026-04"]
+    # A file of one month has no history to read its flash with: named, not used.
+    assert main([*argv, "--flashes", str(flashes), "--country", "KR"]) == 0
+    assert "not used: 0 past months with a d1_20 flash" in capsys.readouterr().out
+    # The bundled series brings its own flash history and calendar.
+    assert main([*argv, "--json"]) == 0
+    used = json.loads(capsys.readouterr().out)["flash"]
+    assert used["month"] == "2026-05" and used["used"] and used["history_months"] == 124
+    assert main([*argv, "--flashes", str(flashes), "--country", "XX"]) == 2
+    assert "no holiday calendar" in capsys.readouterr().err
+
+
 def test_forecast_from_csv_reports_bad_rows(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("month,value\n2020-01,1\n2020-02,x\n2020-04,3\n")

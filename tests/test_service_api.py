@@ -54,6 +54,7 @@ def test_first_start_is_not_ready_until_the_bundled_series_is_trained(tmp_path):
                 "name": "South Korea goods exports (customs-clearance basis)",
                 "unit": "USD millions",
                 "targets": [700000.0, 1000000.0],
+                "country": "KR",
                 "first_month": "2000-01",
                 "last_month": "2026-05",
                 "n_observations": 317,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.series import Observation, parse_month
 from exportcast.models.validate import SeriesError
 from exportcast.service.store import Conflict, NotFound, VersionRecord
@@ -135,6 +136,33 @@ def test_a_job_whose_worker_went_silent_is_run_again_then_failed(store):
     assert store.claim_job("w3", lease_seconds=0.005, max_attempts=2) is None
     failed = store.get_job(job)
     assert failed.status == "failed" and "stopped responding 2 times" in failed.error
+
+
+def flash(month: str, period: str, value: float) -> Flash:
+    return Flash(parse_month(month), period, value)
+
+
+def test_flashes_keep_vintages_and_stop_at_the_month_after_the_last(store):
+    store.ingest("a", [obs("2020-01", 10), obs("2020-02", 11)])
+    first = store.ingest_flashes("a", [flash("2020-02", "d1_10", 3), flash("2020-03", "d1_10", 4)])
+    assert first.new == [(parse_month("2020-02"), "d1_10"), (parse_month("2020-03"), "d1_10")]
+    assert first.job_id is not None
+    moment = utc_now()
+    second = store.ingest_flashes(
+        "a", [flash("2020-03", "d1_10", 4.5), flash("2020-03", "d1_20", 8)]
+    )
+    assert second.revised == [(parse_month("2020-03"), "d1_10")]
+    assert [f.value for f in store.flashes("a")] == [3, 4.5, 8]
+    assert [f.value for f in store.flashes("a", moment)] == [3, 4]
+    # Past the month after the last published, or breaking 1-10 <= 1-20: nothing goes in.
+    with pytest.raises(SeriesError, match="past 2020-03"):
+        store.ingest_flashes("a", [flash("2020-03", "d1_20", 9), flash("2020-04", "d1_10", 1)])
+    with pytest.raises(SeriesError, match="below d1_10"):
+        store.ingest_flashes("a", [flash("2020-03", "d1_20", 4)])
+    assert [f.value for f in store.flashes("a")] == [3, 4.5, 8]
+    store.delete_series("a")
+    store.create_series("a", "again", "u", country="KR")
+    assert store.flashes("a") == [] and store.get_series("a").country == "KR"
 
 
 def test_a_deleted_series_takes_everything_with_it(store):
