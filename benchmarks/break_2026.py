@@ -13,27 +13,33 @@ import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.core import simulate
-from exportcast.models.datasets import load_bundled
+from exportcast.models.datasets import load_bundled, load_bundled_flashes
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.evaluation.baselines import run_rate, ytd_growth
 from exportcast.models.registry import AUTO_MEMBERS
 from exportcast.models.series import parse_month
 from exportcast.service.config import get_settings
 
-OUTLOOKS = {"KIET": 697_100, "KITA": 711_000, "government target": 740_000}
+# Published outlooks for 2026 (shared/data/official_outlooks.csv), in USD millions.
+MONTHS = ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05")
+OUTLOOKS = {
+    "KIET": 697_100,
+    "KITA": 711_000,
+    "Korea Eximbank": 720_000,
+    "Bank of Korea": 729_600,
+    "KDI": 691_500,
+}
 
 
 def main() -> int:
     series = load_bundled()
+    flashes = load_bundled_flashes()
     learning = Learning(cache_dir=get_settings().fit_cache() / series.id)
     names = ["auto", *AUTO_MEMBERS, "prophet"]
     print("2026 year-end median ($B) with data through:")
-    print(
-        f"{'':22}"
-        + "".join(f"{m:>10}" for m in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05"))
-    )
+    print(f"{'':22}" + "".join(f"{m:>15}" for m in MONTHS))
     rows: dict[str, list[str]] = {}
-    for month in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05"):
+    for month in MONTHS:
         cut = series.through(parse_month(month))
         for name in names:
             sim = simulate(cut, name, years=1, n_paths=2000, learning=learning)
@@ -48,15 +54,34 @@ def main() -> int:
                 )
                 rows.setdefault("auto 80% interval", []).append(f"{lo / 1e3:.0f}-{hi / 1e3:.0f}")
             rows.setdefault(label, []).append(f"{np.median(year.totals) / 1e3:.1f}")
+        # With the next month's flashes (published before its full figure): 1-10, then 1-20.
+        upcoming = cut.end + 1
+        for period in ("d1_10", "d1_20"):
+            known = [
+                f
+                for f in flashes
+                if f.month < upcoming or (f.month == upcoming and f.day <= int(period[-2:]))
+            ]
+            label = f"auto + next {period}"
+            if not any(f.month == upcoming for f in known):
+                rows.setdefault(label, []).append("-")
+                continue
+            sim = simulate(
+                cut, "auto", years=1, n_paths=2000, learning=learning, flashes=known, country="KR"
+            )
+            (year,) = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, 1)
+            rows.setdefault(label, []).append(f"{np.median(year.totals) / 1e3:.1f}")
         rows.setdefault("run_rate", []).append(f"{run_rate(cut) / 1e3:.1f}")
         rows.setdefault("ytd_growth", []).append(f"{ytd_growth(cut) / 1e3:.1f}")
     for name, cells in rows.items():
-        print(f"{name:22}" + "".join(f"{c:>10}" for c in cells))
+        print(f"{name:22}" + "".join(f"{c:>15}" for c in cells))
     print(
         "\nofficial outlooks for 2026: "
         + ", ".join(f"{k} ${v / 1e3:.1f}B" for k, v in OUTLOOKS.items())
     )
     print(f"weights are {'/'.join(AUTO_MEMBERS)}")
+    print("'auto + next d1_20': data through the column's month and the next month's flashes")
+
     return 0
 
 

@@ -96,7 +96,7 @@ def simulate(
     if reading is not None:
         before = paths[:, 0].copy()
         if reading.belief is not None:
-            paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31)).paths
+            paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31))
             learned = {**learned, "flash": reading_record(reading, before, paths[:, 0])}
         else:
             learned = {**learned, "flash": reading_record(reading, before)}

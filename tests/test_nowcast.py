@@ -119,7 +119,7 @@ def test_conditioning_moves_the_first_month_between_model_and_flash(shift, readi
     paths = random_walk_paths(2000, 6, 0.08, seed)
     prior = np.log(paths[:, 0])
     belief = MonthBelief(float(prior.mean()) + shift, reading_sd)
-    out = condition_paths(paths, None, belief, np.random.default_rng(seed)).paths
+    out = condition_paths(paths, None, belief, np.random.default_rng(seed))
     assert out.shape == paths.shape and np.all(out > 0) and np.all(np.isfinite(out))
     post = np.log(out[:, 0])
     gain = prior.var(ddof=1) / (prior.var(ddof=1) + reading_sd**2)
@@ -139,9 +139,13 @@ def test_conditioning_keeps_each_member_apart():
     paths, labels = np.vstack([a, b]), np.repeat([0, 1], 1000)
     belief = MonthBelief(float(np.log(a[:, 0]).mean()), 0.05)
     out = condition_paths(paths, labels, belief, np.random.default_rng(0))
-    # The member that foresaw the reading has the larger evidence; both move towards it.
-    assert out.log_evidence[0] > out.log_evidence[1]
-    assert np.log(out.paths[labels == 1, 0]).mean() < np.log(b[:, 0]).mean()
+    # Each member moves towards the reading from where it was, keeping its own spread: a
+    # member's paths are not pulled towards the other's.
+    for label, block in ((0, a), (1, b)):
+        prior, post = np.log(block[:, 0]), np.log(out[labels == label, 0])
+        gain = prior.var(ddof=1) / (prior.var(ddof=1) + 0.05**2)
+        expected = prior.mean() + gain * (belief.log_mean - prior.mean())
+        assert post.mean() == pytest.approx(expected, abs=0.01)
 
 
 def test_a_flash_with_too_little_history_is_named_not_used(kr):

@@ -10,6 +10,7 @@ intervals cover the month.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from exportcast.models.evaluation.auto import AutoState, cases_for, learn_auto, 
 from exportcast.models.evaluation.backtest import ModelFactory
 from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.families.base import ModelError, rng_for
-from exportcast.models.nowcast.condition import condition_paths, reweigh
+from exportcast.models.nowcast.condition import condition_paths
 from exportcast.models.nowcast.flashes import Flash, history_pairs
 from exportcast.models.nowcast.ratio import NotEnoughHistory, fit_ratio
 from exportcast.models.parallel import shared_pool
@@ -43,6 +44,8 @@ class FlashCase:
     year_median: float
     year_intervals: dict[float, tuple[float, float]]
     weights: dict[str, float]
+    implied_median: float | None = None  # the month as the flash alone says it
+    implied_intervals: dict[float, tuple[float, float]] | None = None
 
     @property
     def month_error(self) -> float:
@@ -116,11 +119,9 @@ def flash_backtest(
     jobs: int = 1,
     cache_dir=None,
     learn_from: int | None = None,
-    temper: float = 0.0,
 ) -> list[FlashCase]:
     """Cases for each month in `months` (month indices, each with its full figure in the
-    series) and each variant it has flashes for. `temper` > 0 also weighs the members by
-    how well each foresaw the flash (1 is Bayes' rule)."""
+    series) and each variant it has flashes for."""
     full = {series.start + i: float(v) for i, v in enumerate(series.values)}
     tasks = [(series, t - 1, m, n_paths, seed, factory) for t in months for m in members]
     if jobs > 1 and len(tasks) > 3:
@@ -151,19 +152,14 @@ def flash_backtest(
                 continue
             weights = dict(state.weights)
             mix, labels = _mix(blocks, weights, state.scale, months_left)
+            implied = None
             if flash is not None:
                 try:
                     belief = fit_ratio(pairs, variant, country).belief(flash)
                 except NotEnoughHistory:
                     continue
-                conditioned = condition_paths(mix, labels, belief, rng)
-                if temper > 0:
-                    names = list(blocks)
-                    evidence = {names[k]: v for k, v in conditioned.log_evidence.items()}
-                    weights = reweigh(weights, evidence, temper)
-                    mix, labels = _mix(blocks, weights, state.scale, months_left)
-                    conditioned = condition_paths(mix, labels, belief, rng)
-                mix = conditioned.paths
+                mix = condition_paths(mix, labels, belief, rng)
+                implied = belief.draw(rng, len(mix))
             (year,) = totals.year_totals(mix[:, :months_left], t, year_to_date, years=1)
             cases.append(
                 FlashCase(
@@ -176,6 +172,10 @@ def flash_backtest(
                     year_median=float(np.median(year.totals)),
                     year_intervals=totals.intervals(year.totals, LEVELS),
                     weights=weights,
+                    implied_median=None if implied is None else math.exp(belief.log_mean),
+                    implied_intervals=(
+                        None if implied is None else totals.intervals(np.exp(implied), LEVELS)
+                    ),
                 )
             )
     return cases
@@ -204,6 +204,17 @@ def summary(cases: Sequence[FlashCase], variant: str, years: range | None = None
             lv: float(np.mean([c.month_covered(lv) for c in mine])) if mine else float("nan")
             for lv in LEVELS
         },
+        "implied_mape": (
+            float(np.mean([abs(c.implied_median / c.month_actual - 1) * 100 for c in mine]))
+            if mine and mine[0].implied_median is not None
+            else float("nan")
+        ),
+        "implied_cover": {
+            lv: float(np.mean([_inside(c.month_actual, c.implied_intervals[lv]) for c in mine]))
+            if mine and mine[0].implied_intervals is not None
+            else float("nan")
+            for lv in LEVELS
+        },
         "n_years": len(scored),
         "year_mape": (float(np.mean([c.year_error for c in scored])) if scored else float("nan")),
         "year_cover": {
@@ -212,3 +223,7 @@ def summary(cases: Sequence[FlashCase], variant: str, years: range | None = None
         },
     }
     return out
+
+
+def _inside(value: float, interval: tuple[float, float]) -> bool:
+    return interval[0] <= value <= interval[1]

@@ -6,24 +6,18 @@ the flash is than the model (with the reading's own noise drawn per path, so the
 that remains is honest), and every later month of a path moves by its regression on the
 first month across the member's paths, so a path that learns its level is higher stays
 higher. No path is dropped or duplicated, so a surprising flash cannot collapse the sample
-as reweighting would. How well each member foresaw the reading (its evidence) is returned
-too, for the caller to weigh members by.
+as reweighting would.
+
+Members keep their weights: weighing them also by how well each foresaw the flash (Bayes'
+rule on the reading) was measured in the flash backtest and changed little (year-end error
+with the 1-20 flash 2.43% -> 2.39%, its month's 80% coverage 81% -> 76%), so it is not done.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
 from exportcast.models.nowcast.ratio import MonthBelief
-
-
-@dataclass(frozen=True)
-class Conditioned:
-    paths: np.ndarray  # (n_paths, horizon), the first month conditioned on the flash
-    log_evidence: dict[int, float]  # label -> log density of the reading under that member
 
 
 def condition_paths(
@@ -31,12 +25,13 @@ def condition_paths(
     labels: np.ndarray | None,
     belief: MonthBelief,
     rng: np.random.Generator,
-) -> Conditioned:
+) -> np.ndarray:
+    """`paths` (n_paths, horizon) with the first month conditioned on `belief`, within
+    each member's paths (`labels`; all one group when None)."""
     paths = np.asarray(paths, dtype=float)
     logs = np.log(paths)
     groups = np.zeros(len(paths), dtype=int) if labels is None else np.asarray(labels)
     out = logs.copy()
-    evidence: dict[int, float] = {}
     noise_var = belief.log_sd**2
     for label in np.unique(groups):
         rows = np.flatnonzero(groups == label)
@@ -44,7 +39,6 @@ def condition_paths(
         first = block[:, 0]
         mean = float(first.mean())
         var = float(first.var(ddof=1)) if len(rows) > 1 else 0.0
-        evidence[int(label)] = _log_normal_density(belief.log_mean, mean, var + noise_var)
         gain = var / (var + noise_var) if var + noise_var > 0 else 1.0
         reading = belief.draw(rng, len(rows))
         moved = first + gain * (reading - first) if var > 0 else reading
@@ -55,21 +49,4 @@ def condition_paths(
         else:
             slopes = np.ones(block.shape[1])
         out[rows] = block + shift[:, None] * slopes[None, :]
-    return Conditioned(np.exp(out), evidence)
-
-
-def _log_normal_density(x: float, mean: float, var: float) -> float:
-    return -0.5 * (math.log(2 * math.pi * var) + (x - mean) ** 2 / var)
-
-
-def reweigh(
-    weights: dict[str, float], evidence: dict[str, float], temper: float = 1.0
-) -> dict[str, float]:
-    """Member weights times how well each foresaw the reading (to the power `temper`)."""
-    names = [n for n in weights if n in evidence]
-    if not names:
-        return dict(weights)
-    top = max(evidence[n] for n in names)
-    raw = {n: weights[n] * math.exp(temper * (evidence[n] - top)) for n in names}
-    total = sum(raw.values())
-    return {n: raw.get(n, 0.0) / total for n in weights} if total > 0 else dict(weights)
+    return np.exp(out)
