@@ -6,6 +6,7 @@ transaction (and refuses it whole if it would leave a gap).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from exportcast.models.nowcast.flashes import check_flash_rows, read_flash_csv
@@ -15,25 +16,35 @@ from exportcast.service.store import FlashOutcome, IngestOutcome, Store
 MAX_ROWS = 10_000
 
 
-def rows_from_json(payload: Any) -> list[tuple[Location, object, object]]:
-    if not isinstance(payload, dict) or not isinstance(payload.get("observations"), list):
-        raise SeriesError([Problem('body must be {"observations": [{"month", "value"}, ...]}')])
-    rows: list[tuple[Location, object, object]] = []
+def _json_rows(
+    payload: Any, key: str, fields: tuple[str, ...], check: Callable[[list], object]
+) -> list[tuple]:
+    """(where, *fields) rows from `{key: [{field: ...}, ...]}`; every malformed item and
+    every bad well-formed row named in one SeriesError."""
+    if not isinstance(payload, dict) or not isinstance(payload.get(key), list):
+        shape = ", ".join(f'"{f}"' for f in fields)
+        raise SeriesError([Problem(f'body must be {{"{key}": [{{{shape}}}, ...]}}')])
+    rows: list[tuple] = []
     problems: list[Problem] = []
-    for i, item in enumerate(payload["observations"]):
-        where = f"observations[{i}]"
-        if not isinstance(item, dict) or "month" not in item or "value" not in item:
-            problems.append(Problem('each item needs "month" and "value"', where=where))
+    for i, item in enumerate(payload[key]):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict) or not set(fields) <= item.keys():
+            needs = ", ".join(f'"{f}"' for f in fields[:-1]) + f' and "{fields[-1]}"'
+            problems.append(Problem(f"each item needs {needs}", where=where))
             continue
-        rows.append((where, item["month"], item["value"]))
+        rows.append((where, *(item[f] for f in fields)))
     if problems:
         # Still check the well-formed rows, so one response names every bad row.
         try:
-            check_rows(rows)
+            check(rows)
         except SeriesError as exc:
             problems.extend(exc.problems)
         raise SeriesError(sorted(problems, key=_position))
     return rows
+
+
+def rows_from_json(payload: Any) -> list[tuple[Location, object, object]]:
+    return _json_rows(payload, "observations", ("month", "value"), check_rows)
 
 
 def _position(p: Problem) -> int:
@@ -60,25 +71,7 @@ FlashRow = tuple[Location, object, object, object]
 
 
 def flash_rows_from_json(payload: Any) -> list[FlashRow]:
-    if not isinstance(payload, dict) or not isinstance(payload.get("flashes"), list):
-        raise SeriesError(
-            [Problem('body must be {"flashes": [{"month", "period", "value"}, ...]}')]
-        )
-    rows: list[FlashRow] = []
-    problems: list[Problem] = []
-    for i, item in enumerate(payload["flashes"]):
-        where = f"flashes[{i}]"
-        if not isinstance(item, dict) or not {"month", "period", "value"} <= item.keys():
-            problems.append(Problem('each item needs "month", "period" and "value"', where=where))
-            continue
-        rows.append((where, item["month"], item["period"], item["value"]))
-    if problems:
-        try:
-            check_flash_rows(rows)
-        except SeriesError as exc:
-            problems.extend(exc.problems)
-        raise SeriesError(sorted(problems, key=_position))
-    return rows
+    return _json_rows(payload, "flashes", ("month", "period", "value"), check_flash_rows)
 
 
 def flash_rows_from_csv(text: str) -> list[FlashRow]:

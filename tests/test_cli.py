@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from exportcast.models.validate import check_rows
 from exportcast.service.cli.ingest import masked
 from exportcast.service.cli.main import main
 from exportcast.service.config import get_settings
@@ -200,3 +201,22 @@ def test_a_database_password_is_never_shown():
     )
     assert masked("postgresql://app@db/x") == "postgresql://app@db/x"
     assert masked("sqlite:///data/exportcast.db") == "sqlite:///data/exportcast.db"
+
+
+def test_ingest_stores_a_flash_file_or_nothing(tmp_path, capsys, settings_env):
+    settings_env("EXPORTCAST_DATA_DIR", str(tmp_path))
+    store = open_store(f"sqlite:///{tmp_path / 'exportcast.db'}")
+    store.create_series("s", "S", "u")
+    store.ingest("s", check_rows([(2, "2026-04", "10"), (3, "2026-05", "11")]))
+    store.close()
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("month,period,value\n2026-05,d1_10,3\n2026-06,d1_10,4\n")
+    bad.write_text("month,period,value\n2026-06,d1_20,5\n2026-07,d1_10,1\n")
+    assert main(["ingest", str(bad), "--series", "s", "--flashes"]) == 2
+    assert "past 2026-06" in capsys.readouterr().err
+    assert main(["ingest", str(good), "--series", "s", "--flashes"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["new"] == ["2026-05 d1_10", "2026-06 d1_10"] and out["job"] is not None
+    store = open_store(f"sqlite:///{tmp_path / 'exportcast.db'}")
+    assert [f.value for f in store.flashes("s")] == [3, 4]
+    store.close()

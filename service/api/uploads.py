@@ -1,5 +1,5 @@
-"""A batch upload's body, JSON or CSV, decoded with every way it can be unreadable named:
-the one reader the observation and flash routes share."""
+"""A batch upload's body, JSON or CSV, decoded with every way it can be unreadable named,
+and what its route documents and answers: one reader for the observation and flash routes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request, status
 from pydantic import BaseModel
 
 from exportcast.models.validate import Problem, SeriesError
+from exportcast.service.schemas import Error, JobRef
 
 Rows = TypeVar("Rows")
 
@@ -56,3 +57,32 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
         return node
 
     return resolve(schema)
+
+
+def upload_body(model: type[BaseModel], json_example: Any, csv_example: str) -> dict[str, Any]:
+    """The route's `openapi_extra`: its body in JSON (the model, inlined) or CSV."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": inline_schema(model), "example": json_example},
+                "text/csv": {"schema": {"type": "string"}, "example": csv_example},
+            },
+        }
+    }
+
+
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": Error, "description": "bad rows, all named; nothing stored"},
+    404: {"model": Error},
+    415: {"model": Error},
+}
+
+
+def queued_job(job_id: int | None, runner: Any) -> JobRef | None:
+    """The retrain a stored batch queued, with the runner told to look now."""
+    if job_id is None:
+        return None
+    if runner is not None:
+        runner.nudge()
+    return JobRef(id=job_id, status_url=f"/v1/jobs/{job_id}")

@@ -13,7 +13,12 @@ from exportcast.models.series import format_month
 from exportcast.models.validate import SeriesError
 from exportcast.service.cli.sources import read_text
 from exportcast.service.config import get_settings
-from exportcast.service.ingest import ingest_rows, rows_from_csv
+from exportcast.service.ingest import (
+    flash_rows_from_csv,
+    ingest_flash_rows,
+    ingest_rows,
+    rows_from_csv,
+)
 from exportcast.service.store import NotFound
 from exportcast.service.store.connect import open_store
 
@@ -22,8 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ingest", help="store a CSV of observations (the API's validation) and queue a retrain"
     )
-    p.add_argument("file", type=Path, help="CSV with month,value")
+    p.add_argument(
+        "file", type=Path, help="CSV with month,value (with --flashes: month,period,value)"
+    )
     p.add_argument("--series", required=True, help="series id")
+    p.add_argument("--flashes", action="store_true", help="the file holds partial-month flashes")
     p.set_defaults(run=run)
 
 
@@ -61,6 +69,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = open_store(url)
     try:
+        if args.flashes:
+            flashes = ingest_flash_rows(store, args.series, flash_rows_from_csv(text))
+            print(
+                json.dumps(
+                    {
+                        "accepted": flashes.accepted,
+                        "new": [f"{format_month(m)} {p}" for m, p in flashes.new],
+                        "revised": [f"{format_month(m)} {p}" for m, p in flashes.revised],
+                        "job": flashes.job_id,
+                    }
+                )
+            )
+            return 0
         outcome = ingest_rows(store, args.series, rows_from_csv(text))
     except SeriesError as exc:
         print(f"{args.file}: batch rejected, nothing stored:", file=sys.stderr)

@@ -18,7 +18,7 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
-from exportcast.service.api.uploads import inline_schema, read_upload
+from exportcast.service.api.uploads import UPLOAD_ERRORS, queued_job, read_upload, upload_body
 from exportcast.service.ingest import flash_rows_from_csv, flash_rows_from_json, ingest_flash_rows
 from exportcast.service.schemas import (
     Error,
@@ -27,7 +27,6 @@ from exportcast.service.schemas import (
     FlashKey,
     FlashList,
     FlashOut,
-    JobRef,
 )
 from exportcast.service.store import StoredFlash
 
@@ -61,21 +60,11 @@ def read_flashes(
     )
 
 
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": inline_schema(FlashBatch),
-                "example": {"flashes": [{"month": "2026-06", "period": "d1_20", "value": 62000.0}]},
-            },
-            "text/csv": {
-                "schema": {"type": "string"},
-                "example": "month,period,value\n2026-06,d1_20,62000.0\n",
-            },
-        },
-    }
-}
+_BODY = upload_body(
+    FlashBatch,
+    {"flashes": [{"month": "2026-06", "period": "d1_20", "value": 62000.0}]},
+    "month,period,value\n2026-06,d1_20,62000.0\n",
+)
 
 
 def _keys(keys: list[tuple[int, str]]) -> list[FlashKey]:
@@ -88,12 +77,7 @@ def _keys(keys: list[tuple[int, str]]) -> list[FlashKey]:
     response_model=FlashesAccepted,
     dependencies=[Depends(require_writer)],
     openapi_extra=_BODY,
-    responses={
-        **ERROR_RESPONSES,
-        422: {"model": Error, "description": "bad rows, all named; nothing stored"},
-        404: {"model": Error},
-        415: {"model": Error},
-    },
+    responses={**ERROR_RESPONSES, **UPLOAD_ERRORS},
 )
 async def add_flashes(
     series_id: str, request: Request, store: StoreDep, runner: RunnerDep
@@ -104,11 +88,7 @@ async def add_flashes(
     and stored in one transaction, and a change queues a retrain as a month does."""
     rows = await read_upload(request, flash_rows_from_json, flash_rows_from_csv)
     outcome = await run_in_threadpool(ingest_flash_rows, store, series_id, rows)
-    if outcome.job_id is not None and runner is not None:
-        runner.nudge()
-    job = None
-    if outcome.job_id is not None:
-        job = JobRef(id=outcome.job_id, status_url=f"/v1/jobs/{outcome.job_id}")
+    job = queued_job(outcome.job_id, runner)
     return FlashesAccepted(
         accepted=outcome.accepted,
         new=_keys(outcome.new),

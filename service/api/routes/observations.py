@@ -13,12 +13,11 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
-from exportcast.service.api.uploads import inline_schema, read_upload
+from exportcast.service.api.uploads import UPLOAD_ERRORS, queued_job, read_upload, upload_body
 from exportcast.service.ingest import ingest_rows, rows_from_csv, rows_from_json
 from exportcast.service.schemas import (
     Error,
     IngestAccepted,
-    JobRef,
     ObservationBatch,
     ObservationList,
     ObservationOut,
@@ -51,21 +50,11 @@ def read_observations(
     )
 
 
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": inline_schema(ObservationBatch),
-                "example": {"observations": [{"month": "2026-06", "value": 91234.5}]},
-            },
-            "text/csv": {
-                "schema": {"type": "string"},
-                "example": "month,value\n2026-06,91234.5\n",
-            },
-        },
-    }
-}
+_BODY = upload_body(
+    ObservationBatch,
+    {"observations": [{"month": "2026-06", "value": 91234.5}]},
+    "month,value\n2026-06,91234.5\n",
+)
 
 
 @router.post(
@@ -74,12 +63,7 @@ _BODY = {
     response_model=IngestAccepted,
     dependencies=[Depends(require_writer)],
     openapi_extra=_BODY,
-    responses={
-        **ERROR_RESPONSES,
-        422: {"model": Error, "description": "bad rows, all named; nothing stored"},
-        404: {"model": Error},
-        415: {"model": Error},
-    },
+    responses={**ERROR_RESPONSES, **UPLOAD_ERRORS},
 )
 async def add_observations(
     series_id: str, request: Request, store: StoreDep, runner: RunnerDep
@@ -88,11 +72,7 @@ async def add_observations(
     vintage). The whole batch is validated first and stored in one transaction."""
     rows = await read_upload(request, rows_from_json, rows_from_csv)
     outcome = await run_in_threadpool(ingest_rows, store, series_id, rows)
-    if outcome.job_id is not None and runner is not None:
-        runner.nudge()
-    job = None
-    if outcome.job_id is not None:
-        job = JobRef(id=outcome.job_id, status_url=f"/v1/jobs/{outcome.job_id}")
+    job = queued_job(outcome.job_id, runner)
     return IngestAccepted(
         accepted=outcome.accepted,
         new_months=[format_month(m) for m in outcome.new_months],
