@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         True, description="load and train the bundled series into an empty store"
     )
     max_body_bytes: int = Field(2_000_000, description="largest request body accepted")
+    max_series: int = Field(
+        10_000, ge=1, description="series a store may hold; creating one more is refused (409)"
+    )
     poll_seconds: float = Field(
         0.25, gt=0, description="how often each worker checks for new versions and jobs"
     )

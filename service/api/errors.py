@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from exportcast.models.validate import SeriesError
 from exportcast.service.schemas import Error, Problem
-from exportcast.service.store import Conflict, NotFound
+from exportcast.service.store import Conflict, NotFound, StoreUnavailable
 
 MAX_TEXT = 500  # characters of any one string an error body carries
 
@@ -70,7 +70,13 @@ async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, Error(detail=sendable(str(exc))))
 
 
+async def on_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The store cannot be trusted: nothing was read from it or written to it."""
+    return error_response(503, Error(detail=sendable(str(exc))))
+
+
 HANDLERS = {
+    StoreUnavailable: on_store_unavailable,
     SeriesError: on_series_error,
     RequestValidationError: on_invalid_request,
     NotFound: on_not_found,

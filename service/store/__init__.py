@@ -13,6 +13,7 @@ from exportcast.service.store.base import (
     Store,
     StoredFlash,
     StoredObservation,
+    StoreUnavailable,
     VersionRecord,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "NotFound",
     "SeriesRecord",
     "Store",
+    "StoreUnavailable",
     "StoredFlash",
     "StoredObservation",
     "VersionRecord",

@@ -34,6 +34,11 @@ class Conflict(ValueError):
     pass
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be trusted with a read or a write: its file is gone, replaced,
+    read-only or corrupt. Answered 503 with this reason; nothing is acknowledged."""
+
+
 @dataclass(frozen=True)
 class SeriesRecord:
     id: str
@@ -116,7 +121,11 @@ class Store(Protocol):
         unit: str,
         targets: Sequence[float] = (),
         country: str | None = None,
-    ) -> SeriesRecord: ...
+        max_series: int | None = None,
+    ) -> SeriesRecord:
+        """A new series; Conflict if the id is taken or the store already holds
+        `max_series` (checked in the same transaction, so concurrent creates cannot pass)."""
+        ...
 
     def list_series(self, limit: int | None = None, after: str | None = None) -> list[SeriesRecord]:
         """Series in id order; at most `limit`, and only ids after `after` (a page)."""
@@ -193,5 +202,9 @@ class Store(Protocol):
     def artifact(self, series_id: str, version: int) -> bytes: ...
 
     def active_versions(self) -> dict[str, int | None]: ...
+
+    def check(self) -> str | None:
+        """Why the store cannot be used now (removed, replaced, read-only, corrupt), or None."""
+        ...
 
     def close(self) -> None: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from exportcast.service.store.base import (
     SeriesRecord,
     StoredFlash,
     StoredObservation,
+    StoreUnavailable,
     VersionRecord,
     stamp,
     utc_now,
@@ -134,6 +136,43 @@ class SqlStore:
                 cur.execute(f"SELECT * FROM {table} WHERE 1 = 0")
                 if column not in {d[0] for d in cur.description}:
                     cur.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
+            self.store_id = self._identity(cur)
+
+    def _identity(self, cur: Any) -> str:
+        """The store's own id, made once when it is created: a store replaced by another
+        (or emptied and made again) has a different one."""
+        cur.execute("SELECT value FROM store_facts WHERE name = 'store_id'")
+        row = cur.fetchone()
+        if row is not None:
+            return str(row[0])
+        made = uuid.uuid4().hex
+        cur.execute("INSERT INTO store_facts (name, value) VALUES ('store_id', ?)", (made,))
+        return made
+
+    def check(self) -> str | None:
+        try:
+            self._guard(writing=True)
+            with self._read() as cur:
+                cur.execute("SELECT value FROM store_facts WHERE name = 'store_id'")
+                row = cur.fetchone()
+            if row is None or str(row[0]) != self.store_id:
+                return f"the store was replaced while running (its id is not {self.store_id})"
+            return self._deep_check()
+        except StoreUnavailable as exc:
+            return str(exc)
+        except Exception as exc:
+            return f"store unreachable: {exc}"
+
+    def _guard(self, writing: bool) -> None:
+        """Raise StoreUnavailable when the store must not be used (a dialect's cheap checks)."""
+
+    def _deep_check(self) -> str | None:
+        """A slower integrity check for readiness; None when the store is sound."""
+        return None
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable | None:
+        """The database's error as StoreUnavailable when it means the store is broken."""
+        return None
 
     # -- dialect hooks ------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -160,13 +199,19 @@ class SqlStore:
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
+        self._guard(writing=True)
         conn = self._conn()
         cur = conn.cursor()
-        self._begin_write(cur)
         try:
+            self._begin_write(cur)
             yield _Cursor(cur, self._sql)
-        except BaseException:
-            conn.rollback()
+            self._guard(writing=True)  # never acknowledge a commit into a removed file
+        except BaseException as exc:
+            with suppress(Exception):
+                conn.rollback()
+            broken = self._unavailable(exc) if isinstance(exc, Exception) else None
+            if broken is not None:
+                raise broken from exc
             raise
         else:
             conn.commit()
@@ -175,13 +220,20 @@ class SqlStore:
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
+        self._guard(writing=False)
         conn = self._conn()
         cur = conn.cursor()
         try:
             yield _Cursor(cur, self._sql)
+        except Exception as exc:
+            broken = self._unavailable(exc)
+            if broken is not None:
+                raise broken from exc
+            raise
         finally:
             cur.close()
-            conn.rollback()  # end the read snapshot; nothing was written
+            with suppress(Exception):
+                conn.rollback()  # end the read snapshot; nothing was written
 
     def close(self) -> None:
         with self._lock:
@@ -199,8 +251,16 @@ class SqlStore:
         unit: str,
         targets: Sequence[float] = (),
         country: str | None = None,
+        max_series: int | None = None,
     ) -> SeriesRecord:
         with self._write() as cur:
+            if max_series is not None:
+                cur.execute("SELECT COUNT(*) FROM series")
+                if cur.fetchone()[0] >= max_series:
+                    raise Conflict(
+                        f"the store holds {max_series} series, the most allowed "
+                        "(EXPORTCAST_MAX_SERIES); delete one first"
+                    )
             self._insert_series(cur, id, name, unit, targets, country)
         return self.get_series(id)
 

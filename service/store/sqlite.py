@@ -1,15 +1,30 @@
 """SQLite, the embedded default: one file in the data directory, WAL so readers never wait
-for the writer, `BEGIN IMMEDIATE` so two writers never interleave a transaction."""
+for the writer, `BEGIN IMMEDIATE` so two writers never interleave a transaction.
+
+The file is watched: removed, replaced by another file, made read-only or corrupt, the
+store says so (StoreUnavailable, answered 503) instead of writing into a deleted inode or
+making a new empty database under the service. A marker beside it (`FILE.id`, the store's
+id) remembers that the file held a store, so a lost file is never silently replaced by an
+empty one (nor filled again with the bundled data).
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
+from exportcast.service.store.base import StoreUnavailable
 from exportcast.service.store.sql import SqlStore, schema
 
 SCHEMA = schema(real="REAL", blob="BLOB", identity="INTEGER PRIMARY KEY AUTOINCREMENT")
+DEEP_CHECK_SECONDS = 30.0  # how often readiness runs SQLite's quick_check
+
+
+def marker_of(path: Path) -> Path:
+    return path.with_name(path.name + ".id")
 
 
 class SQLiteStore(SqlStore):
@@ -17,9 +32,35 @@ class SQLiteStore(SqlStore):
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if str(path) != ":memory:":
+        self.memory = str(path) == ":memory:"
+        self._opened: tuple[int, int] | None = None
+        self._checked: tuple[float, str | None] = (-1e9, None)
+        if not self.memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            marker = marker_of(self.path)
+            lost = not self.path.exists() or self.path.stat().st_size == 0
+            if lost and marker.exists():
+                raise StoreUnavailable(
+                    f"the store {self.path} is missing or empty, but {marker.name} says it held "
+                    f"store {marker.read_text().strip()}: restore it from a backup (README, "
+                    f"Backups), or delete {marker} to start an empty store"
+                )
         super().__init__()
+        if self.memory:
+            return
+        stat = self.path.stat()
+        self._opened = (stat.st_dev, stat.st_ino)
+        marker = marker_of(self.path)
+        if not marker.exists():
+            temporary = marker.with_name(marker.name + ".tmp")
+            temporary.write_text(self.store_id + "\n")
+            os.replace(temporary, marker)
+        elif marker.read_text().strip() != self.store_id:
+            raise StoreUnavailable(
+                f"{self.path} holds store {self.store_id}, but {marker.name} says "
+                f"{marker.read_text().strip()}: another store's file was put in its place; "
+                f"delete {marker} to accept it"
+            )
 
     def _connect(self) -> Any:
         conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
@@ -31,6 +72,57 @@ class SQLiteStore(SqlStore):
 
     def _begin_write(self, cur: Any) -> None:
         cur.execute("BEGIN IMMEDIATE")
+
+    def _guard(self, writing: bool) -> None:
+        if self._opened is None:  # opening, or in memory
+            return
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            raise StoreUnavailable(
+                f"the store file {self.path} was removed while running"
+            ) from None
+        if (stat.st_dev, stat.st_ino) != self._opened:
+            raise StoreUnavailable(f"the store file {self.path} was replaced while running")
+        # Mode bits, not os.access: a service running as root may write any file, but a
+        # file made read-only (or a file system mounted so) is an operator saying stop.
+        if writing and (
+            not stat.st_mode & 0o222 or os.statvfs(self.path.parent).f_flag & os.ST_RDONLY
+        ):
+            raise StoreUnavailable(f"the store file {self.path} is read-only")
+
+    def _deep_check(self) -> str | None:
+        now = time.monotonic()
+        at, found = self._checked
+        if now - at < DEEP_CHECK_SECONDS:
+            return found
+        with self._read() as cur:
+            cur.execute("PRAGMA quick_check")
+            rows = [str(r[0]) for r in cur.fetchall()]
+        found = None if rows == ["ok"] else f"the store is corrupt: {'; '.join(rows[:3])}"
+        self._checked = (now, found)
+        return found
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable | None:
+        if isinstance(exc, sqlite3.IntegrityError) or not isinstance(exc, sqlite3.DatabaseError):
+            return None
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            return None
+        return StoreUnavailable(f"the store {self.path} cannot be used: {message}")
+
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy of the store while it runs (SQLite's online backup)."""
+        self._guard(writing=False)
+        destination = sqlite3.connect(str(target))
+        try:
+            source = sqlite3.connect(str(self.path))
+            try:
+                source.backup(destination)
+            finally:
+                source.close()
+        finally:
+            destination.close()
 
 
 class _Autocommit:

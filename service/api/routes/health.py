@@ -24,10 +24,14 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "not ready, with the reasons"}},
 )
 async def readyz(store: StoreDep, active: ActiveDep) -> Response:
-    """Ready when the store answers, every active version is loaded here, and there is
+    """Ready when the store answers and is sound (not removed, replaced, read-only or
+    corrupt), every active version is loaded here, and there is
     something to serve. A series still waiting for its first model is listed under
     `pending` but keeps the instance in service; only a store where no series has a model
     yet (a first start) is not ready."""
+    problem = await run_in_threadpool(store.check)
+    if problem is not None:
+        return _readiness(Readiness(status="not ready", reasons=[problem]))
     try:
         versions = await run_in_threadpool(store.active_versions)
     except Exception as exc:

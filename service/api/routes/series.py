@@ -8,6 +8,7 @@ from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
     ERROR_RESPONSES,
     ActiveDep,
+    SettingsDep,
     StoreDep,
     require_reader,
     require_writer,
@@ -57,10 +58,11 @@ def list_series(
     dependencies=[Depends(require_writer)],
     responses={409: {"model": Error}, **ERROR_RESPONSES},
 )
-def create_series(body: SeriesCreate, store: StoreDep) -> SeriesOut:
-    return series_out(
-        store.create_series(body.id, body.name, body.unit, body.targets, body.country)
-    )
+def create_series(body: SeriesCreate, store: StoreDep, settings: SettingsDep) -> SeriesOut:
+    """409 when the id is taken or the store holds EXPORTCAST_MAX_SERIES series already."""
+    limit = settings.max_series
+    record = store.create_series(body.id, body.name, body.unit, body.targets, body.country, limit)
+    return series_out(record)
 
 
 @router.get(
