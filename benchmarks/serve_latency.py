@@ -1,12 +1,17 @@
-"""Read latency and throughput of the forecast endpoint, against a baseline in the same run.
+"""Read latency and throughput of the forecast endpoint, against the machine's limit
+measured in the same run.
 
-Serves the app under uvicorn on 127.0.0.1 (one worker, a trained copy of the bundled
-series) with one extra route that returns the same forecast as a plain dict through
-FastAPI's encoder: the usual way, and the baseline. Loads each with wrk (Debian's `wrk`)
-if present, otherwise with a small thread-pool client, and prints requests/s, p50, p99 and
-the ratio. Timings are printed, never asserted.
+Serves the app under uvicorn on 127.0.0.1 (a trained copy of the bundled series) with
+extra routes: the same forecast as a plain dict through FastAPI's encoder (the usual way)
+and its bytes through FastAPI; beside it, a raw ASGI app that returns the same bytes (the
+limit of uvicorn on this machine). Loads each with wrk (Debian's `wrk`) if present,
+otherwise a small thread-pool client: (a') raw ASGI, (a) FastAPI bytes, (b) the cached
+default forecast, (c) a 304, (d) (b) while a retrain of the series runs, (e) random
+non-default parameters (a wrk Lua script), and one non-default query repeated (an LRU
+hit); then requests/s, p50, p99, errors and the ratio to (a'). Timings are printed, never
+asserted.
 
-    .venv/bin/python benchmarks/serve_latency.py [--seconds 5] [--connections 32]
+    .venv/bin/python benchmarks/serve_latency.py [--seconds 5] [--connections 64] [--workers 1]
 """
 
 from __future__ import annotations
@@ -41,26 +46,72 @@ APP = textwrap.dedent(
     def as_dict(series_id: str):
         active = app.state.active.get(series_id)
         return json.loads(next(iter(active.defaults.values())).content)
+
+    @app.get("/bench/bytes/{series_id}")
+    async def as_bytes(series_id: str):
+        from fastapi import Response
+
+        active = app.state.active.get(series_id)
+        return Response(next(iter(active.defaults.values())).content, media_type="application/json")
+    """
+)
+
+RAW_APP = textwrap.dedent(
+    """
+    import os
+
+    BODY = open(os.environ["BENCH_BODY"], "rb").read()
+    HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await send({"type": "http.response.body", "body": BODY})
+    """
+)
+
+# wrk picks a new question for every request: years, levels and targets at random.
+RANDOM_LUA = textwrap.dedent(
+    """
+    math.randomseed(os.time())
+    request = function()
+      local years = math.random(1, 30)
+      local lo = math.random(10, 89)
+      local target = math.random(5, 30) * 100000
+      local path = "/v1/series/kr-exports/forecast?years=" .. years ..
+        "&levels=" .. lo .. ",95&targets=" .. target
+      return wrk.format("GET", path)
+    end
     """
 )
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
+def wrk(
+    url: str, seconds: int, connections: int, headers: dict[str, str], script: str | None = None
+) -> dict[str, float]:
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     for k, v in headers.items():
         args[1:1] = ["-H", f"{k}: {v}"]
+    if script is not None:
+        args[1:1] = ["-s", script]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    broken = re.search(r"Socket errors:.*?timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (int(broken.group(1)) if broken else 0)
 
     def ms(label: str) -> float:
         m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
         value, unit = float(m.group(1)), m.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
-    return {"rps": rps, "p50_ms": ms("50"), "p99_ms": ms("99")}
+    return {"rps": rps, "p50_ms": ms("50"), "p99_ms": ms("99"), "errors": errors}
 
 
-def pool_client(url: str, seconds: int, connections: int, headers: dict) -> dict[str, float]:
+def pool_client(
+    url: str, seconds: int, connections: int, headers: dict, script: str | None = None
+) -> dict[str, float]:
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
 
@@ -81,78 +132,110 @@ def pool_client(url: str, seconds: int, connections: int, headers: dict) -> dict
         "rps": len(latencies) / seconds,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(0.99 * (len(latencies) - 1))] * 1000,
+        "errors": 0,
     }
+
+
+def serve(app: str, port: int, cwd: str, env: dict, workers: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
+    command += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    return subprocess.Popen(command, cwd=cwd, env=env)
+
+
+def wait_for(url: str, seconds: float = 240) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            if httpx.get(url).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        if time.monotonic() - started > seconds:
+            raise SystemExit(f"{url} did not answer 200")
+        time.sleep(0.2)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     load = wrk if shutil.which("wrk") else pool_client
+    token = "bench-token"
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bench_app.py").write_text(APP)
-        port = free_port()
+        Path(tmp, "raw_app.py").write_text(RAW_APP)
+        Path(tmp, "random.lua").write_text(RANDOM_LUA)
+        port, raw_port = free_port(), free_port()
         env = {
             **os.environ,
             "EXPORTCAST_DATA_DIR": str(Path(tmp) / "data"),
+            "EXPORTCAST_API_TOKEN": token,
             "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
+            "BENCH_BODY": str(Path(tmp) / "body.json"),
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench_app:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=tmp,
-            env=env,
-        )
+        server = serve("bench_app:app", port, tmp, env, args.workers)
+        raw = None
         base = f"http://127.0.0.1:{port}"
+        forecast = f"{base}/v1/series/kr-exports/forecast"
         try:
-            started = time.monotonic()
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() - started > 180:
-                    raise SystemExit("the service did not become ready")
-                time.sleep(0.2)
-            waited = time.monotonic() - started
+            waited = wait_for(f"{base}/readyz")
             print(f"ready after {waited:.1f}s (a first start trains the bundled series)")
-            etag = httpx.get(f"{base}/v1/series/kr-exports/forecast").headers["etag"]
+            first = httpx.get(forecast)
+            Path(env["BENCH_BODY"]).write_bytes(first.content)
+            raw = serve("raw_app:app", raw_port, tmp, env, args.workers)
+            wait_for(f"http://127.0.0.1:{raw_port}/")
+            etag = first.headers["etag"]
             cases = {
-                "dict through FastAPI's encoder (baseline)": (f"{base}/bench/dict/kr-exports", {}),
-                "forecast, pre-serialised bytes": (f"{base}/v1/series/kr-exports/forecast", {}),
-                "forecast, If-None-Match -> 304": (
-                    f"{base}/v1/series/kr-exports/forecast",
-                    {"If-None-Match": etag},
-                ),
-                "forecast, other parameters (LRU)": (
-                    f"{base}/v1/series/kr-exports/forecast?years=10&levels=50,90",
+                "(a') raw ASGI, the same bytes (the limit)": (
+                    f"http://127.0.0.1:{raw_port}/",
                     {},
+                    None,
                 ),
+                "(a) FastAPI returning those bytes": (f"{base}/bench/bytes/kr-exports", {}, None),
+                "dict through FastAPI's encoder": (f"{base}/bench/dict/kr-exports", {}, None),
+                "(b) default forecast, pre-serialised": (forecast, {}, None),
+                "(c) If-None-Match -> 304": (forecast, {"If-None-Match": etag}, None),
+                "one non-default query repeated (LRU)": (
+                    f"{forecast}?years=10&levels=50,90",
+                    {},
+                    None,
+                ),
+                "(e) random non-default parameters": (forecast, {}, str(Path(tmp, "random.lua"))),
             }
             results = {}
-            for name, (url, headers) in cases.items():
-                load(url, 1, args.connections, headers)  # warm up
-                results[name] = load(url, args.seconds, args.connections, headers)
+            for name, (url, headers, script) in cases.items():
+                load(url, 1, args.connections, headers, script)  # warm up
+                results[name] = load(url, args.seconds, args.connections, headers, script)
+            # (d): (b) while the series retrains (a revised month queues the job).
+            month = httpx.get(f"{base}/v1/series/kr-exports/observations").json()
+            last = month["observations"][-1]
+            posted = httpx.post(
+                f"{base}/v1/series/kr-exports/observations",
+                json={"observations": [{"month": last["month"], "value": last["value"] * 1.001}]},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
+            results["(d) (b) while a retrain runs"] = load(
+                forecast, args.seconds, args.connections, {}, None
+            )
+            job = httpx.get(f"{base}/v1/jobs/{posted['job']['id']}").json()
+            print(f"the retrain during (d): job {job['id']} {job['status']}")
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-    base_rps = next(iter(results.values()))["rps"]
-    print(f"load: {load.__name__}, {args.connections} connections, {args.seconds}s each, 1 worker")
-    print(f"{'case':45} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x baseline':>11}")
+            for process in (server, raw):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
+    limit = next(iter(results.values()))["rps"]
+    print(
+        f"load: {load.__name__}, {args.connections} connections, {args.seconds}s each, "
+        f"{args.workers} worker(s); x = req/s against (a')"
+    )
+    print(f"{'case':45} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x':>6}")
     for name, r in results.items():
         print(
             f"{name:45} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-            f"{r['rps'] / base_rps:>10.2f}x"
+            f"{r['errors']:>7} {r['rps'] / limit:>5.2f}x"
         )
     print(json.dumps(results))
     return 0

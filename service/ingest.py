@@ -11,9 +11,8 @@ from typing import Any
 
 from exportcast.models.nowcast.flashes import check_flash_rows, read_flash_csv
 from exportcast.models.validate import Location, Problem, SeriesError, check_rows, read_csv_rows
+from exportcast.service.schemas import MAX_ROWS
 from exportcast.service.store import FlashOutcome, IngestOutcome, Store
-
-MAX_ROWS = 10_000
 
 
 def _json_rows(

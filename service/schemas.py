@@ -16,11 +16,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exportcast.models.limits import MAX_TARGETS, check_targets
+from exportcast.models.nowcast.calendar import countries as supported_countries
 from exportcast.models.nowcast.calendar import supported as supported_country
 from exportcast.models.nowcast.flashes import PERIODS
 from exportcast.models.validate import MAX_VALUE, plain_number
 
+MAX_ROWS = 10_000  # rows of one batch (observations or flashes)
+
 SERIES_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+PRINTABLE = r"^[^\u0000-\u001f\u007f]*$"  # no control characters (the store refuses NUL)
+COUNTRIES = sorted(c for c in supported_countries() if len(c) == 2)
 
 
 def _examples() -> dict[str, Any]:
@@ -53,12 +58,13 @@ class SeriesCreate(BaseModel):
     )
 
     id: str = Field(pattern=SERIES_ID, description="lower-case letters, digits, - _ .")
-    name: str = Field(min_length=1, max_length=200)
-    unit: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": PRINTABLE})
+    unit: str = Field(min_length=1, max_length=50, json_schema_extra={"pattern": PRINTABLE})
     targets: list[float] = Field(
         default_factory=list,
         max_length=MAX_TARGETS,
         description="default targets for the forecast: finite amounts > 0 (as in queries)",
+        json_schema_extra={"items": {"type": "number", "exclusiveMinimum": 0}},
     )
 
     country: str | None = Field(
@@ -66,6 +72,7 @@ class SeriesCreate(BaseModel):
         pattern=r"^[A-Z]{2}$",
         description="ISO 3166 alpha-2 code (KR): flashes are read on its working days and "
         "holidays; without one, on weekdays",
+        json_schema_extra={"enum": [*COUNTRIES, None]},
     )
 
     @field_validator("country")
@@ -125,10 +132,12 @@ class SeriesList(Out):
     )
 
 
+# A calendar month from 1800 on, ASCII digits (the rule `parse_month` applies).
+MONTH = r"^(1[89][0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"
+
+
 class ObservationIn(BaseModel):
-    month: str = Field(
-        pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-06"], description="YYYY-MM, ASCII digits"
-    )
+    month: str = Field(pattern=MONTH, examples=["2026-06"], description="YYYY-MM, ASCII digits")
     value: float = Field(
         gt=0,
         le=MAX_VALUE,
@@ -150,7 +159,7 @@ class ObservationBatch(BaseModel):
             ]
         }
     )
-    observations: list[ObservationIn]
+    observations: list[ObservationIn] = Field(min_length=1, max_length=MAX_ROWS)
 
 
 class ObservationOut(Out):
@@ -166,9 +175,7 @@ class ObservationList(Out):
 
 
 class FlashIn(BaseModel):
-    month: str = Field(
-        pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-06"], description="YYYY-MM, ASCII digits"
-    )
+    month: str = Field(pattern=MONTH, examples=["2026-06"], description="YYYY-MM, ASCII digits")
     period: str = Field(
         json_schema_extra={"enum": list(PERIODS)},
         description="d1_10 or d1_20: the month's total from the 1st to the 10th or 20th",
@@ -182,7 +189,7 @@ class FlashBatch(BaseModel):
             "examples": [{"flashes": [{"month": "2026-06", "period": "d1_20", "value": 62000.0}]}]
         }
     )
-    flashes: list[FlashIn]
+    flashes: list[FlashIn] = Field(min_length=1, max_length=MAX_ROWS)
 
 
 class FlashKey(Out):

@@ -44,7 +44,7 @@ def test_first_start_is_not_ready_until_the_bundled_series_is_trained(tmp_path):
         assert first.status_code == 503
         assert "kr-exports" in " ".join(first.json()["reasons"])
         assert client.get("/healthz").json() == {"status": "ok"}
-        assert client.get("/v1/series/kr-exports/forecast").status_code == 503
+        assert client.get("/v1/series/kr-exports/forecast").status_code == 409
         ready = wait_ready(client)
         assert ready["series"] == {"kr-exports": 1}
         listed = client.get("/v1/series").json()["series"]

@@ -10,6 +10,11 @@ from functools import lru_cache
 import holidays
 
 
+def countries() -> list[str]:
+    """The codes with a holiday calendar here."""
+    return list(holidays.list_supported_countries())
+
+
 def supported(country: str) -> bool:
     return country in holidays.list_supported_countries()
 

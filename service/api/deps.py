@@ -6,10 +6,13 @@ thread pool, a hop per dependency per request (measured: reads 3x slower).
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
 from exportcast.service.api.auth import check_bearer, refusal, split_authorization
 from exportcast.service.config import Settings
@@ -76,4 +79,22 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     401: {"model": Error, "description": "no bearer token"},
     403: {"model": Error, "description": "wrong token, or writes disabled on the server"},
     422: {"model": Error, "description": "a parameter or the body failed its checks"},
+    503: {"model": Error, "description": "the store cannot be used (removed, replaced, ...)"},
 }
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_only(value: object) -> object:
+    """ISO-8601 text only: pydantic alone would also read "10000000.0" as a Unix time."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO-8601 date or datetime, such as 2026-06-15T09:00:00Z")
+    return value
+
+
+AsOf = Annotated[
+    datetime | None,
+    BeforeValidator(_iso_only),
+    Query(description="ISO-8601 datetime: as it was known then"),
+]

@@ -74,6 +74,7 @@ def upload_body(model: type[BaseModel], json_example: Any, csv_example: str) -> 
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Error, "description": "bad rows, all named; nothing stored"},
+    413: {"model": Error, "description": "a body over EXPORTCAST_MAX_BODY_BYTES; nothing read"},
     404: {"model": Error},
     415: {"model": Error},
 }

@@ -5,14 +5,13 @@ to flashes."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
     ERROR_RESPONSES,
+    AsOf,
     RunnerDep,
     StoreDep,
     require_reader,
@@ -48,9 +47,7 @@ def flash_out(f: StoredFlash) -> FlashOut:
 def read_flashes(
     series_id: str,
     store: StoreDep,
-    as_of: datetime | None = Query(
-        None, description="ISO-8601 datetime: the flashes as they were known then"
-    ),
+    as_of: AsOf = None,
 ) -> FlashList:
     rows = store.flashes(series_id, as_of)
     return FlashList(

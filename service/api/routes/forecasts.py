@@ -46,8 +46,10 @@ def _active(active_forecasts, series_id: str, store) -> Active:
     active = active_forecasts.get(series_id)
     if active is None:
         store.get_series(series_id)  # 404 when the series does not exist at all
+        # 409, not 503: the service is up; this series' state (no model yet) is what
+        # keeps the answer, and a client's question about it is not a server failure.
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
+            status.HTTP_409_CONFLICT,
             f"series {series_id!r} has no active model version yet; its first retrain is pending",
             headers={"Retry-After": "5"},
         )
@@ -81,7 +83,7 @@ _COMMON = {
         304: {"description": "If-None-Match matched the current ETag; no body"},
         **ERROR_RESPONSES,
         404: {"model": Error},
-        503: {"model": Error, "description": "no model version trained yet"},
+        409: {"model": Error, "description": "no model version trained yet (Retry-After)"},
     },
 }
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
-
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
     ERROR_RESPONSES,
+    AsOf,
     RunnerDep,
     StoreDep,
     require_reader,
@@ -35,9 +34,7 @@ router = APIRouter(prefix="/v1/series/{series_id}/observations", tags=["observat
 def read_observations(
     series_id: str,
     store: StoreDep,
-    as_of: datetime | None = Query(
-        None, description="ISO-8601 datetime: the values as they were known then"
-    ),
+    as_of: AsOf = None,
 ) -> ObservationList:
     rows = store.observations(series_id, as_of)
     return ObservationList(

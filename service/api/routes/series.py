@@ -56,7 +56,12 @@ def list_series(
     response_model=SeriesOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_writer)],
-    responses={409: {"model": Error}, **ERROR_RESPONSES},
+    responses={
+        409: {"model": Error},
+        400: {"model": Error, "description": "a body that cannot be read as JSON"},
+        413: {"model": Error, "description": "a body over EXPORTCAST_MAX_BODY_BYTES"},
+        **ERROR_RESPONSES,
+    },
 )
 def create_series(body: SeriesCreate, store: StoreDep, settings: SettingsDep) -> SeriesOut:
     """409 when the id is taken or the store holds EXPORTCAST_MAX_SERIES series already."""

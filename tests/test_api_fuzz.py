@@ -1,0 +1,85 @@
+"""Property-based fuzzing of the whole API from its own OpenAPI document (schemathesis):
+for generated valid and invalid requests to every operation, with the token, no 5xx and
+every answer as the document says (status, content type, headers, body schema: all of
+schemathesis' checks). Bounded: a few dozen examples per operation and mode."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from exportcast.service.main import create_app
+from tests.service_helpers import AUTH, settings_for, wait_ready
+
+EXAMPLES = 25  # per operation and mode: bounded so the default test run stays short
+
+# Whether a schema-valid batch is accepted depends on what is stored (a gap, a repeated
+# month, a flash past the month after the last), which no schema can say: there a 422
+# naming the problem is right, and only that check is left out (no 5xx, and every answer
+# documented, still hold).
+STATEFUL = {
+    "POST /v1/series/{series_id}/observations",
+    "POST /v1/series/{series_id}/flashes",
+}
+
+
+@pytest.fixture(scope="module")
+def api(trained_store, tmp_path_factory):
+    data = tmp_path_factory.mktemp("fuzz") / "data"
+    shutil.copytree(trained_store, data)
+    # No retraining behind the fuzzer's back: accepted batches queue jobs that wait. The
+    # body limit is raised so generated bodies reach validation: schemathesis does not
+    # count a 413 as rejecting invalid data (the limit has tests of its own).
+    fuzzed = settings_for(data, max_body_bytes=100_000_000)
+    with TestClient(create_app(fuzzed, run_jobs=False)) as client:
+        wait_ready(client)
+        yield schemathesis.openapi.from_asgi("/openapi.json", client.app)
+
+
+def fuzzer(operation, mode, calls: list) -> object:
+    """A hypothesis test of one operation: every generated case sent, all checks run."""
+    label = f"{operation.method.upper()} {operation.path}"
+    excluded = [positive_data_acceptance] if label in STATEFUL else []
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=True,  # the same cases every run: CI stays reproducible
+    )
+    def fuzz(case):
+        case.call_and_validate(headers=AUTH, excluded_checks=excluded)
+        calls.append(label)
+
+    return fuzz
+
+
+@pytest.mark.parametrize("mode", list(schemathesis.GenerationMode), ids=lambda m: m.value)
+def test_no_input_answers_5xx_and_every_answer_is_documented(api, mode):
+    operations = [result.ok() for result in api.get_all_operations()]
+    assert len(operations) >= 15  # every route the document has, not a few
+    calls: list[str] = []
+    nothing_to_break: list[str] = []
+    for operation in operations:
+        try:
+            fuzzer(operation, mode, calls)()
+        except Unsatisfiable:
+            # No invalid request can be made of an operation without parameters, or whose
+            # only parameter is a free string (a series id in the path).
+            assert mode is schemathesis.GenerationMode.NEGATIVE
+            nothing_to_break.append(operation.path)
+    # Every other operation was called, most of them many times.
+    assert len(set(calls)) == len(operations) - len(nothing_to_break)
+    assert len(calls) >= 5 * len(set(calls))
+    if mode is schemathesis.GenerationMode.NEGATIVE:
+        assert len(set(calls)) >= len(operations) // 2
+    print(f"{mode.value}: {len(calls)} calls over {len(set(calls))} operations")  # with -s
