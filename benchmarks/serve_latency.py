@@ -45,14 +45,14 @@ APP = textwrap.dedent(
     @app.get("/bench/dict/{series_id}")
     def as_dict(series_id: str):
         active = app.state.active.get(series_id)
-        return json.loads(next(iter(active.defaults.values())).content)
+        return json.loads(active.polled["annual"].content)
 
     @app.get("/bench/bytes/{series_id}")
     async def as_bytes(series_id: str):
         from fastapi import Response
 
         active = app.state.active.get(series_id)
-        return Response(next(iter(active.defaults.values())).content, media_type="application/json")
+        return Response(active.polled["annual"].content, media_type="application/json")
     """
 )
 
@@ -137,9 +137,11 @@ def pool_client(
 
 
 def serve(app: str, port: int, cwd: str, env: dict, workers: int) -> subprocess.Popen:
+    """uvicorn serving `app`; its log goes to a file beside it, not into the figures."""
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
-    return subprocess.Popen(command, cwd=cwd, env=env)
+    with Path(cwd, f"{app.split(':')[0]}.log").open("a") as log:  # the child keeps its copy
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_for(url: str, seconds: float = 240) -> float:
@@ -172,6 +174,8 @@ def main() -> int:
             **os.environ,
             "EXPORTCAST_DATA_DIR": str(Path(tmp) / "data"),
             "EXPORTCAST_API_TOKEN": token,
+            # No fits made ahead behind the figures: they would take both cores.
+            "EXPORTCAST_PREFETCH": "false",
             "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
             "BENCH_BODY": str(Path(tmp) / "body.json"),
         }
