@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,21 @@ class Simulation:
     @property
     def n_paths(self) -> int:
         return self.paths.shape[0]
+
+    # Sorted once per version, on the first question that needs them: every later question
+    # (other levels, years, targets) is lookups into these, not a partition of the paths.
+    @cached_property
+    def sorted_months(self) -> totals.SortedDraws:
+        return totals.SortedDraws(self.paths)
+
+    @cached_property
+    def year_draws(self) -> list[totals.YearDraws]:
+        """Per-path totals of every calendar year the paths cover."""
+        return totals.year_totals(self.paths, self.first_month, self.actual_to_date)
+
+    @cached_property
+    def sorted_years(self) -> list[totals.SortedDraws]:
+        return [totals.SortedDraws(d.totals) for d in self.year_draws]
 
     def only(self, member: str) -> Simulation:
         """The paths that one ensemble member drew, as a simulation of its own."""
@@ -106,7 +122,7 @@ def summarise(
 ) -> Forecast:
     """Year totals, intervals, target probabilities and monthly quantiles from the paths."""
     levels = tuple(float(level) for level in levels)
-    draws = totals.year_totals(sim.paths, sim.first_month, sim.actual_to_date, years)
+    draws, ordered = sim.year_draws[:years], sim.sorted_years[:years]
     if len(draws) < years:
         raise ValueError(f"the paths cover {len(draws)} calendar years, {years} were asked for")
     projections = [
@@ -114,12 +130,12 @@ def summarise(
             year=d.year,
             months_observed=d.months_observed,
             actual_to_date=d.actual_to_date,
-            median=float(np.median(d.totals)),
-            mean=float(np.mean(d.totals)),
-            intervals=totals.intervals(d.totals, levels),
-            prob_at_least={t: totals.prob_at_least(d.totals, t) for t in targets},
+            median=float(o.median()),
+            mean=float(o.mean),
+            intervals={lv: _floats(o.central_interval(lv)) for lv in levels},
+            prob_at_least={t: o.share_at_least(t) for t in targets},
         )
-        for d in draws
+        for d, o in zip(draws, ordered, strict=True)
     ]
     outlooks = [
         TargetOutlook(
@@ -156,8 +172,12 @@ def monthly_quantiles(
 ) -> list[MonthQuantiles]:
     if horizon > sim.horizon:
         raise ValueError(f"the paths cover {sim.horizon} months, {horizon} were asked for")
-    window = sim.paths[:, :horizon]
-    median, mean, bands = totals.path_quantiles(window, levels)
+    ordered = sim.sorted_months
+    median, mean = ordered.median()[:horizon], ordered.mean[:horizon]
+    bands = {}
+    for level in levels:
+        low, high = ordered.central_interval(level)
+        bands[level] = (low[:horizon], high[:horizon])
     return [
         MonthQuantiles(
             month=format_month(sim.first_month + h),
@@ -183,3 +203,7 @@ def monthly_forecast(
         n_paths=sim.n_paths,
         monthly=monthly_quantiles(sim, horizon, levels),
     )
+
+
+def _floats(pair: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    return float(pair[0]), float(pair[1])

@@ -115,6 +115,46 @@ def first_year_p50(probabilities: Mapping[int, float]) -> int | None:
     return next((year for year, p in sorted(probabilities.items()) if p >= 0.5), None)
 
 
+class SortedDraws:
+    """Draws sorted once along their first axis (paths), so that any percentile is two
+    lookups and a blend instead of a partition of every column: a version answers new
+    questions (levels, years, targets) from it in a millisecond or two, with the same
+    numbers as `np.percentile` and `np.median` (tested)."""
+
+    def __init__(self, draws: np.ndarray):
+        draws = np.asarray(draws, dtype=float)
+        self.values = np.sort(draws, axis=0)
+        self.mean = draws.mean(axis=0)
+        self.n = draws.shape[0]
+
+    def percentile(self, q: float) -> np.ndarray:
+        """As `np.percentile(draws, q, axis=0)` (linear), blended the way numpy blends."""
+        position = (q / 100) * (self.n - 1)
+        below = int(np.floor(position))
+        above = min(below + 1, self.n - 1)
+        t = position - below
+        a, b = self.values[below], self.values[above]
+        difference = b - a
+        return b - difference * (1 - t) if t >= 0.5 else a + difference * t
+
+    def median(self) -> np.ndarray:
+        """As `np.median(draws, axis=0)`: the middle value, or the mean of the middle two."""
+        middle = self.n // 2
+        if self.n % 2:
+            return self.values[middle]
+        return np.mean(self.values[middle - 1 : middle + 1], axis=0)
+
+    def central_interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 < level < 100:
+            raise ValueError(f"level {level} must be between 0 and 100")
+        tail = (100 - level) / 2
+        return self.percentile(tail), self.percentile(100 - tail)
+
+    def share_at_least(self, target: float) -> float:
+        """For one set of draws (1-D): the share of draws >= target."""
+        return float((self.n - np.searchsorted(self.values, target, side="left")) / self.n)
+
+
 def path_quantiles(
     paths: np.ndarray, levels: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:

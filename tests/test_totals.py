@@ -117,3 +117,42 @@ def test_first_year_p50():
 def test_months_needed():
     assert totals.months_needed(2026 * 12 + 5, 5) == 7 + 48  # data through May
     assert totals.months_needed(2027 * 12, 1) == 12  # data through December
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    columns=st.integers(1, 5),
+    q=st.floats(0, 100),
+    seed=st.integers(0, 10_000),
+)
+def test_sorted_draws_give_numpys_percentiles_to_the_bit(n, columns, q, seed):
+    from exportcast.models.totals import SortedDraws
+
+    draws = np.exp(np.random.default_rng(seed).normal(10, 1, (n, columns)))
+    ordered = SortedDraws(draws)
+    assert np.array_equal(ordered.percentile(q), np.percentile(draws, q, axis=0))
+    assert np.array_equal(ordered.median(), np.median(draws, axis=0))
+    one = SortedDraws(draws[:, 0])
+    for target in draws[:, 0]:
+        assert one.share_at_least(target) == float(np.mean(draws[:, 0] >= target))
+
+
+def test_summaries_read_from_sorted_paths_match_a_direct_computation():
+    from exportcast.models.simulation import Simulation, summarise
+
+    rng = np.random.default_rng(3)
+    paths = np.exp(rng.normal(10, 0.1, (801, 7 + 24)))
+    sim = Simulation("s", "u", "m", ("m",), "", 2026 * 12 + 4, 1000.0, paths)
+    got = summarise(sim, years=3, levels=(50, 80, 95), targets=(3e5,))
+    for y, start, stop in ((got.years[0], 0, 7), (got.years[1], 7, 19), (got.years[2], 19, 31)):
+        year = paths[:, start:stop].sum(axis=1) + (1000.0 if start == 0 else 0.0)
+        assert y.median == float(np.median(year))
+        assert y.intervals[80.0] == tuple(float(v) for v in np.percentile(year, [10, 90]))
+        assert y.prob_at_least[3e5] == float(np.mean(year >= 3e5))
+    months = got.monthly
+    assert len(months) == 31
+    assert months[5].median == float(np.median(paths[:, 5]))
+    assert months[30].intervals[95.0] == tuple(
+        float(v) for v in np.percentile(paths[:, 30], [2.5, 97.5])
+    )
