@@ -36,7 +36,7 @@ from exportcast.service import artifacts
 from exportcast.service.config import Settings
 from exportcast.service.logs import configure_process_logging
 from exportcast.service.store import Job, Store, VersionRecord
-from exportcast.service.store.base import stamp, utc_now
+from exportcast.service.store.base import QuietRepeats, stamp, utc_now
 
 log = logging.getLogger("exportcast.training")
 
@@ -130,6 +130,7 @@ class JobRunner:
         self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
         self.prefetch_fn = prefetch_fn if settings.prefetch else None
         self._to_prefetch: dict[str, TrainRequest] = {}  # by series, when a slot is free
+        self._claim_failures = QuietRepeats(log)
 
     def nudge(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -164,8 +165,8 @@ class JobRunner:
                 self.settings.job_max_attempts,
                 self.settings.job_retry_seconds,
             )
-        except Exception:
-            log.exception("could not claim a job")
+        except Exception as exc:
+            self._claim_failures.failed("could not claim a job", exc)
             return None
 
     async def run_forever(self) -> None:

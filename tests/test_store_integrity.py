@@ -173,3 +173,20 @@ def test_the_number_of_series_is_bounded(data_dir):
         assert [s["id"] for s in c.get("/v1/series").json()["series"]] == ["kr-exports", "one"]
         assert c.delete("/v1/series/one", headers=AUTH).status_code == 204
         assert c.post("/v1/series", json={**one, "id": "two"}, headers=AUTH).status_code == 201
+
+
+def test_a_failing_poll_is_logged_once_not_four_times_a_second(caplog):
+    import logging
+
+    from exportcast.service.store.base import QuietRepeats
+
+    quiet = QuietRepeats(logging.getLogger("exportcast.test"), every=60)
+    with caplog.at_level(logging.ERROR, logger="exportcast.test"):
+        for _ in range(20):
+            quiet.failed("could not claim a job", StoreUnavailable("the store file x was removed"))
+        quiet.failed("could not claim a job", StoreUnavailable("the store file x is read-only"))
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "could not claim a job: the store file x was removed",
+        "could not claim a job: the store file x is read-only",
+    ]

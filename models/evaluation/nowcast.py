@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def auto_states(
     recent: dict[tuple[str, Origin], np.ndarray],
     n_paths: int,
     jobs: int,
-    cache_dir,
+    cache_dir: Path | None,
     learn_from: int,
 ) -> dict[Origin, AutoState]:
     """`auto`'s state at each origin in `at`, learned as the service learns it: from the
@@ -117,7 +118,7 @@ def flash_backtest(
     n_paths: int = 1000,
     seed: int = 0,
     jobs: int = 1,
-    cache_dir=None,
+    cache_dir: Path | None = None,
     learn_from: int | None = None,
 ) -> list[FlashCase]:
     """Cases for each month in `months` (month indices, each with its full figure in the

@@ -28,6 +28,7 @@ from exportcast.models.simulation import Simulation, summarise
 from exportcast.service import artifacts
 from exportcast.service.serving.bodies import Body, ForecastQuery, VersionStamp, serialise
 from exportcast.service.store import Store, VersionRecord
+from exportcast.service.store.base import QuietRepeats
 
 log = logging.getLogger("exportcast.active")
 
@@ -188,9 +189,10 @@ class ActiveForecasts:
         return activate(sim, record, self.store.get_series(series_id).targets)
 
     async def follow(self, interval: float) -> None:
+        failures = QuietRepeats(log)
         while True:
             try:
                 await asyncio.to_thread(self.sync)
-            except Exception:
-                log.exception("could not sync active versions")
+            except Exception as exc:
+                failures.failed("could not sync active versions", exc)
             await asyncio.sleep(interval)

@@ -6,10 +6,11 @@ and adds a new one, so any past vintage can be read back with `as_of`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.series import Observation
@@ -37,6 +38,28 @@ class Conflict(ValueError):
 class StoreUnavailable(RuntimeError):
     """The store cannot be trusted with a read or a write: its file is gone, replaced,
     read-only or corrupt. Answered 503 with this reason; nothing is acknowledged."""
+
+
+class QuietRepeats:
+    """Logs a loop's failure once, then again only when it changes or a minute has passed:
+    a poll every quarter second would otherwise print the same traceback four times a
+    second while the store is unavailable."""
+
+    def __init__(self, logger: Any, every: float = 60.0):
+        self.logger = logger
+        self.every = every
+        self._last: tuple[str, float] | None = None
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        text = f"{type(exc).__name__}: {exc}"
+        if self._last is not None and self._last[0] == text and now - self._last[1] < self.every:
+            return
+        self._last = (text, now)
+        if isinstance(exc, StoreUnavailable):
+            self.logger.error("%s: %s", what, exc)
+        else:
+            self.logger.error("%s", what, exc_info=exc)
 
 
 @dataclass(frozen=True)
