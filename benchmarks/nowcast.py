@@ -14,6 +14,8 @@ import time
 
 from exportcast.models.datasets import FLASHES, load_bundled, load_bundled_flashes
 from exportcast.models.evaluation.nowcast import VARIANTS, flash_backtest, summary
+from exportcast.models.nowcast.flashes import history_pairs
+from exportcast.models.nowcast.ratio import fit_ratio
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import format_month
 from exportcast.service.config import get_settings
@@ -69,6 +71,23 @@ def main() -> int:
         print(
             f"  {variant}: month MAPE {s['implied_mape']:.2f}, 80% covers "
             f"{s['implied_cover'][80.0]:.0%}, 95% covers {s['implied_cover'][95.0]:.0%}"
+        )
+    print("  the flash alone, learned on weekdays only (no holidays), same months:")
+    full = {series.start + i: float(v) for i, v in enumerate(series.values)}
+    for period in ("d1_10", "d1_20"):
+        errors = {}
+        for country in ("KR", None):
+            misses = []
+            for f in flashes:
+                if f.period != period or f.month // 12 < with_flash.start or f.month not in full:
+                    continue
+                earlier = history_pairs([g for g in flashes if g.month < f.month], full)
+                belief = fit_ratio(earlier, period, country).belief(f)
+                misses.append(abs(belief.median / full[f.month] - 1) * 100)
+            errors[country] = sum(misses) / len(misses)
+        print(
+            f"    {period}: month MAPE {errors[None]:.2f} on weekdays, "
+            f"{errors['KR']:.2f} with Korean holidays"
         )
     print("\nyear-end MAPE by months known m (months 2017-2025):")
     print(f"{'variant':8}" + "".join(f"{m:>6}" for m in range(12)))

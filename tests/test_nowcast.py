@@ -185,33 +185,47 @@ def test_the_may_2026_flash_sharpens_the_month_and_the_year(kr):
 
 
 def test_the_flash_backtest_looks_only_backwards(kr, tmp_path):
-    """Cases of 2019-H1 are the same whether the data go on to December or stop in June:
-    nothing after a month reaches its nowcast. And on these real months the 1-20 flash
+    """A month's nowcast is the same whatever that month and every later one turn out to
+    be: its figure, its year's other months and later flashes are changed (by half) and
+    the case at that month, for the month and the year, with auto's learned weights and
+    calibration over two members, does not move. And on these real months the 1-20 flash
     makes the month's error smaller than no flash."""
     from exportcast.models.evaluation.nowcast import flash_backtest, summary
     from exportcast.models.registry import get_model
+    from exportcast.models.series import MonthlySeries
 
     flashes = load_bundled_flashes()
+    through = kr.through(parse_month("2019-12"))
     months = list(range(parse_month("2019-01"), parse_month("2019-07")))
+    probe = parse_month("2019-04")
 
-    def run(through: str):
-        end = parse_month(through)
+    def run(series, flash_list, at):
         return flash_backtest(
-            kr.through(end),
-            [f for f in flashes if f.month <= end],
+            series,
+            flash_list,
             "KR",
-            ("ets",),
+            ("ets", "sarima"),
             get_model,
-            months,
+            at,
             n_paths=300,
             cache_dir=tmp_path,
             learn_from=2014,
         )
 
-    whole, cut = run("2019-12"), run("2019-06")
-    assert [(c.month, c.variant) for c in whole] == [(c.month, c.variant) for c in cut]
+    whole = run(through, flashes, months)
     assert len(whole) == 18
-    for a, b in zip(whole, cut, strict=True):
-        assert a.month_median == b.month_median and a.month_intervals == b.month_intervals
-        assert a.year_actual is not None and b.year_actual is None
     assert summary(whole, "d1_20")["month_mape"] < summary(whole, "none")["month_mape"]
+    # The future rewritten: April 2019 and every month after it 50% higher, and the
+    # flashes of May on too (April's own flashes are what its nowcast may use).
+    values = through.values.copy()
+    values[probe - through.start :] *= 1.5
+    changed = MonthlySeries(through.id, through.unit, through.start, values)
+    rewritten = [Flash(f.month, f.period, f.value * 1.5) if f.month > probe else f for f in flashes]
+    again = run(changed, rewritten, [probe])
+    before = [c for c in whole if c.month == probe]
+    assert [c.variant for c in again] == [c.variant for c in before] == ["none", "d1_10", "d1_20"]
+    for a, b in zip(before, again, strict=True):
+        assert a.month_median == b.month_median and a.month_intervals == b.month_intervals
+        assert a.year_median == b.year_median and a.year_intervals == b.year_intervals
+        assert a.weights == b.weights
+        assert b.month_actual == 1.5 * a.month_actual  # the truth did change

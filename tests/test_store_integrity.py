@@ -138,27 +138,54 @@ def test_a_restart_on_a_lost_store_refuses_to_start_instead_of_bootstrapping(dat
     assert not (data_dir / "exportcast.db").exists()
 
 
-def test_a_backup_restores_every_month_and_version(data_dir, tmp_path, monkeypatch):
+def test_a_backup_restores_every_month_vintage_flash_job_and_version(
+    data_dir, tmp_path, monkeypatch
+):
     monkeypatch.setenv("EXPORTCAST_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
+
+    def everything(c: TestClient) -> dict:
+        series = "/v1/series/kr-exports"
+        first_seen = c.get(f"{series}/observations").json()["observations"][0]["recorded_at"]
+        return {
+            "observations": c.get(f"{series}/observations").json()["observations"],
+            "vintage": c.get(f"{series}/observations", params={"as_of": first_seen}).json(),
+            "flashes": c.get(f"{series}/flashes").json()["flashes"],
+            "versions": c.get(f"{series}/models").json()["versions"],
+            "job": c.get("/v1/jobs/1").json(),
+            "forecast": c.get(f"{series}/forecast").json(),
+        }
+
     try:
-        with TestClient(create_app(settings_for(data_dir))) as c:
+        with TestClient(create_app(settings_for(data_dir), run_jobs=False)) as c:
             wait_ready(c, timeout=10)
-            before = c.get("/v1/series/kr-exports/forecast").json()
+            # A revision (so a vintage) and a flash, then the copy, while serving.
+            r = c.post(
+                "/v1/series/kr-exports/observations",
+                json={"observations": [{"month": "2026-05", "value": 87900.0}]},
+                headers=AUTH,
+            )
+            assert r.json()["revised_months"] == ["2026-05"]
+            row = {"month": "2026-06", "period": "d1_10", "value": 27000.0}
+            flashed = c.post("/v1/series/kr-exports/flashes", json={"flashes": [row]}, headers=AUTH)
+            assert flashed.status_code == 202
+            before = everything(c)
             copy = tmp_path / "backup.db"
-            assert main(["backup", str(copy)]) == 0  # while the service runs
+            assert main(["backup", str(copy)]) == 0
             assert main(["backup", str(copy)]) == 2  # never over an existing file
+        assert len(before["flashes"]) == 251 and before["observations"][-1]["value"] == 87900.0
         # The store is lost; restored from the copy (and its stale WAL files removed).
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"exportcast.db{suffix}").unlink(missing_ok=True)
         shutil.copy(copy, data_dir / "exportcast.db")
-        with TestClient(create_app(settings_for(data_dir))) as c:
+        with TestClient(create_app(settings_for(data_dir), run_jobs=False)) as c:
             wait_ready(c, timeout=10)
-            after = c.get("/v1/series/kr-exports/forecast").json()
-            assert after["model_version"] == before["model_version"]
-            assert after["years"] == before["years"]
-            assert len(c.get("/v1/series/kr-exports/observations").json()["observations"]) == 317
+            assert everything(c) == before
         assert marker_of(data_dir / "exportcast.db").exists()
+        # A store frozen read-only can still be copied.
+        (data_dir / "exportcast.db").chmod(0o444)
+        assert main(["backup", str(tmp_path / "again.db")]) == 0
+        (data_dir / "exportcast.db").chmod(0o644)
     finally:
         get_settings.cache_clear()
 

@@ -37,7 +37,7 @@ class MonthBelief:
     """What a flash says of its full month: log value ~ Normal(log_mean, log_sd).
 
     (Drawing the noise from past residuals instead, for their tails, was measured in the
-    flash backtest: the 1-20 intervals covered less, 78% / 92% against 81% / 93%.)"""
+    flash backtest: the 1-20 intervals covered less, 78% / 92% against 80% / 93%.)"""
 
     log_mean: float
     log_sd: float

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
 from exportcast.service.cli.ingest import HINT, where
 from exportcast.service.config import get_settings
-from exportcast.service.store import StoreUnavailable
-from exportcast.service.store.connect import open_store
-from exportcast.service.store.sqlite import SQLiteStore
+from exportcast.service.store.sqlite import backup
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,21 +28,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if not Path(url.removeprefix("sqlite:///")).exists():
+    source = Path(url.removeprefix("sqlite:///"))
+    if not source.exists():
         print(f"no store at {where(url)}; {HINT}", file=sys.stderr)
         return 2
     if args.out.exists():
         print(f"exportcast backup: {args.out} exists; name a new file", file=sys.stderr)
         return 2
     try:
-        store = open_store(url)
-    except StoreUnavailable as exc:
-        print(f"exportcast backup: {exc}", file=sys.stderr)
+        backup(source, args.out)
+    except sqlite3.Error as exc:
+        print(f"exportcast backup: {where(url)} could not be copied: {exc}", file=sys.stderr)
         return 2
-    try:
-        assert isinstance(store, SQLiteStore)
-        store.backup(args.out)
-    finally:
-        store.close()
     print(f"backed up {where(url)} to {args.out}")
     return 0

@@ -7,8 +7,10 @@ its inserts, or a job claim, never interleave with another writer's.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
+from exportcast.service.store.base import StoreUnavailable
 from exportcast.service.store.sql import SqlStore, schema
 
 WRITE_LOCK = 7_345_021  # any constant shared by every instance of this service
@@ -41,3 +43,17 @@ class PostgresStore(SqlStore):
 
     def _begin_write(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable | None:
+        """A lost or refused connection is the database being unavailable (503), not a
+        fault of the request; the connection is dropped, so the next call reconnects."""
+        import psycopg
+
+        if not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            return None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
+            self._local.conn = None
+        return StoreUnavailable(f"the database cannot be used: {exc}")

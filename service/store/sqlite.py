@@ -21,6 +21,34 @@ from exportcast.service.store.sql import SqlStore, schema
 
 SCHEMA = schema(real="REAL", blob="BLOB", identity="INTEGER PRIMARY KEY AUTOINCREMENT")
 DEEP_CHECK_SECONDS = 30.0  # how often readiness runs SQLite's quick_check
+# What SQLite says when the file itself is the problem.
+BROKEN = (
+    "malformed",
+    "not a database",
+    "disk i/o error",
+    "readonly database",
+    "no such table",
+    "unable to open",
+    "database or disk is full",
+)
+
+
+def backup(source: Path, target: Path) -> None:
+    """A consistent copy of the store while it runs (SQLite's online backup), read
+    through a read-only connection, so a store frozen read-only can still be copied. A
+    copy that fails is removed, never left half written."""
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        writer = sqlite3.connect(str(target))
+        try:
+            reader.backup(writer)
+        finally:
+            writer.close()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
 
 
 def marker_of(path: Path) -> Path:
@@ -52,10 +80,13 @@ class SQLiteStore(SqlStore):
         self._opened = (stat.st_dev, stat.st_ino)
         marker = marker_of(self.path)
         if not marker.exists():
-            temporary = marker.with_name(marker.name + ".tmp")
+            # A name of this process's own: processes opening the store at once (workers
+            # of one server, a CLI beside it) each write the same id, and one rename wins.
+            temporary = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
             temporary.write_text(self.store_id + "\n")
             os.replace(temporary, marker)
         elif marker.read_text().strip() != self.store_id:
+            self.close()
             raise StoreUnavailable(
                 f"{self.path} holds store {self.store_id}, but {marker.name} says "
                 f"{marker.read_text().strip()}: another store's file was put in its place; "
@@ -104,25 +135,14 @@ class SQLiteStore(SqlStore):
         return found
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable | None:
-        if isinstance(exc, sqlite3.IntegrityError) or not isinstance(exc, sqlite3.DatabaseError):
+        """Only errors that say the file is broken or gone: a bug in a statement ("no such
+        column") stays an error of the code, not an outage of the store."""
+        if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.IntegrityError):
             return None
-        message = str(exc)
-        if "locked" in message or "busy" in message:
+        message = str(exc).lower()
+        if not any(sign in message for sign in BROKEN):
             return None
-        return StoreUnavailable(f"the store {self.path} cannot be used: {message}")
-
-    def backup(self, target: str | Path) -> None:
-        """A consistent copy of the store while it runs (SQLite's online backup)."""
-        self._guard(writing=False)
-        destination = sqlite3.connect(str(target))
-        try:
-            source = sqlite3.connect(str(self.path))
-            try:
-                source.backup(destination)
-            finally:
-                source.close()
-        finally:
-            destination.close()
+        return StoreUnavailable(f"the store {self.path} cannot be used: {exc}")
 
 
 class _Autocommit:
