@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from exportcast.models.datasets import FLASHES, load_bundled, load_bundled_flashes
+from exportcast.models.datasets import BUNDLED, load_bundled, load_bundled_flashes
 from exportcast.models.evaluation.nowcast import VARIANTS, flash_backtest, summary
 from exportcast.models.nowcast.flashes import history_pairs
 from exportcast.models.nowcast.ratio import fit_ratio
@@ -36,7 +36,7 @@ def main() -> int:
     cases = flash_backtest(
         series,
         flashes,
-        FLASHES[series.id].country,
+        BUNDLED[series.id].country,
         AUTO_MEMBERS,
         get_model,
         months,

@@ -160,13 +160,3 @@ class SortedDraws:
     def share_at_least(self, target: float) -> float:
         """For one set of draws (1-D): the share of draws >= target."""
         return float((self.n - np.searchsorted(self.values, target, side="left")) / self.n)
-
-
-def path_quantiles(
-    paths: np.ndarray, levels: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
-    """Per-month median, mean and central intervals."""
-    median = np.median(paths, axis=0)
-    mean = paths.mean(axis=0)
-    bands = {level: central_interval(paths, level, axis=0) for level in levels}
-    return median, mean, bands

@@ -191,40 +191,45 @@ def series_from_observations(
     return MonthlySeries(id, unit, ordered[0].month, np.array([o.value for o in ordered]), name)
 
 
-_VALUE_COLUMNS = ("value", "exports_usd_millions")
+# The value column, by any of its names (the bundled files call it exports_usd_millions).
+VALUE_COLUMN = ("value", "exports_usd_millions")
 
 
-def read_csv_rows(text: str) -> list[tuple[int, str, str]]:
-    """(line, month, value) from a CSV with a `month` column and a `value` (or the bundled
-    file's `exports_usd_millions`) column. Extra columns are ignored. A UTF-8 byte-order
-    mark (as spreadsheet programs write) is dropped; any line ending is read."""
+def read_csv_columns(text: str, columns: Sequence[Sequence[str]]) -> list[tuple[int, ...]]:
+    """(line, cell, ...) for the named columns of a CSV, each column given by the names it
+    may have; other columns are ignored, blank lines skipped, a missing cell read as "".
+    A UTF-8 byte-order mark (as spreadsheet programs write) is dropped; any line ending
+    is read. Observation and flash files both come through here."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
-        return _read_csv_rows(reader)
+        return _read_columns(reader, columns)
     except csv.Error as exc:  # e.g. "field larger than field limit (131072)"
         raise SeriesError([Problem(f"CSV cannot be read: {exc}", reader.line_num)]) from None
 
 
-def _read_csv_rows(reader: Iterator[list[str]]) -> list[tuple[int, str, str]]:
+def _read_columns(
+    reader: Iterator[list[str]], columns: Sequence[Sequence[str]]
+) -> list[tuple[int, ...]]:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise SeriesError([Problem("empty CSV")]) from None
-    if "month" not in header:
-        raise SeriesError([Problem("CSV header has no 'month' column", 1)])
-    value_col = next((c for c in _VALUE_COLUMNS if c in header), None)
-    if value_col is None:
-        raise SeriesError([Problem("CSV header has no 'value' column", 1)])
-    i_month, i_value = header.index("month"), header.index(value_col)
-    rows: list[tuple[int, str, str]] = []
+    found = [next((name for name in names if name in header), None) for names in columns]
+    missing = [names[0] for names, name in zip(columns, found, strict=True) if name is None]
+    if missing:
+        raise SeriesError([Problem(f"CSV header has no {name!r} column", 1) for name in missing])
+    indexes = [header.index(name) for name in found if name is not None]
+    rows: list[tuple[int, ...]] = []
     for line_no, row in enumerate(reader, start=2):
         if not row or all(not cell.strip() for cell in row):
             continue
-        if len(row) <= max(i_month, i_value):
-            rows.append((line_no, row[i_month] if len(row) > i_month else "", ""))
-            continue
-        rows.append((line_no, row[i_month].strip(), row[i_value].strip()))
+        rows.append((line_no, *(row[i].strip() if i < len(row) else "" for i in indexes)))
     return rows
+
+
+def read_csv_rows(text: str) -> list[tuple[int, str, str]]:
+    """(line, month, value) from a CSV with a `month` and a `value` column."""
+    return read_csv_columns(text, [("month",), VALUE_COLUMN])  # type: ignore[return-value]
 
 
 def parse_csv(text: str, id: str = "csv", unit: str = "", name: str = "") -> MonthlySeries:

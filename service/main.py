@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exportcast.models.datasets import BUNDLED, FLASHES, bundled_text, load_bundled_flashes
+from exportcast.models.datasets import BUNDLED, bundled_text, load_bundled_flashes
 from exportcast.models.simulation import Simulation
 from exportcast.models.validate import check_rows, read_csv_rows
 from exportcast.service.api.body_limit import BodySizeLimit
@@ -46,14 +46,13 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports") -> bool:
     """An empty store gets the bundled series and a queued first retrain."""
     meta = BUNDLED[series_id]
     batch = check_rows(read_csv_rows(bundled_text(series_id)))
-    flashes = FLASHES.get(series_id)
     return store.bootstrap(
         meta.id,
         meta.name,
         meta.unit,
         meta.targets,
         batch,
-        country=flashes.country if flashes else None,
+        country=meta.country,
         flashes=load_bundled_flashes(series_id),
     )
 

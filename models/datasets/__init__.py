@@ -18,6 +18,8 @@ class BundledSeries:
     file: str
     targets: tuple[float, ...]
     source: str
+    country: str | None = None  # whose working days and holidays its flashes are read with
+    flash_file: str | None = None  # its partial-month flashes, when bundled
 
 
 BUNDLED: dict[str, BundledSeries] = {
@@ -27,7 +29,10 @@ BUNDLED: dict[str, BundledSeries] = {
         unit="USD millions",
         file="kr-exports.csv",
         targets=(700_000.0, 1_000_000.0),
-        source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002)",
+        source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002); "
+        "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1)",
+        country="KR",
+        flash_file="kr-exports-flash.csv",
     )
 }
 
@@ -45,29 +50,10 @@ def load_bundled(series_id: str = "kr-exports") -> MonthlySeries:
     return parse_csv(bundled_text(series_id), meta.id, meta.unit, meta.name)
 
 
-# Partial-month flashes bundled beside a series: the file, its calendar and its source.
-@dataclass(frozen=True)
-class BundledFlashes:
-    series_id: str
-    file: str
-    country: str
-    source: str
-
-
-FLASHES: dict[str, BundledFlashes] = {
-    "kr-exports": BundledFlashes(
-        series_id="kr-exports",
-        file="kr-exports-flash.csv",
-        country="KR",
-        source="Korea Customs Service 10-day provisional exports (cumulative from day 1)",
-    )
-}
-
-
 def load_bundled_flashes(series_id: str = "kr-exports") -> list[Flash]:
     """The bundled series' flashes ([] for a series bundled without them)."""
-    meta = FLASHES.get(series_id)
-    if meta is None:
+    meta = BUNDLED[series_id]
+    if meta.flash_file is None:
         return []
-    text = resources.files(__name__).joinpath(meta.file).read_text(encoding="utf-8")
+    text = resources.files(__name__).joinpath(meta.flash_file).read_text(encoding="utf-8")
     return parse_flash_csv(text)

@@ -10,7 +10,6 @@ intervals cover the month.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,14 +152,13 @@ def flash_backtest(
                 continue
             weights = dict(state.weights)
             mix, labels = _mix(blocks, weights, state.scale, months_left)
-            implied = None
+            belief = None
             if flash is not None:
                 try:
                     belief = fit_ratio(pairs, variant, country).belief(flash)
                 except NotEnoughHistory:
                     continue
                 mix = condition_paths(mix, labels, belief, rng)
-                implied = belief.draw(rng, len(mix))
             (year,) = totals.year_totals(mix[:, :months_left], t, year_to_date, years=1)
             cases.append(
                 FlashCase(
@@ -173,9 +171,9 @@ def flash_backtest(
                     year_median=float(np.median(year.totals)),
                     year_intervals=totals.intervals(year.totals, LEVELS),
                     weights=weights,
-                    implied_median=None if implied is None else math.exp(belief.log_mean),
+                    implied_median=None if belief is None else belief.median,
                     implied_intervals=(
-                        None if implied is None else totals.intervals(np.exp(implied), LEVELS)
+                        None if belief is None else {lv: belief.interval(lv) for lv in LEVELS}
                     ),
                 )
             )

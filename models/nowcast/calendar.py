@@ -10,13 +10,14 @@ from functools import lru_cache
 import holidays
 
 
-def countries() -> list[str]:
-    """The codes with a holiday calendar here."""
-    return list(holidays.list_supported_countries())
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """The codes with a holiday calendar here (the package builds the list on each call)."""
+    return frozenset(holidays.list_supported_countries())
 
 
 def supported(country: str) -> bool:
-    return country in holidays.list_supported_countries()
+    return country in countries()
 
 
 @lru_cache(maxsize=64)

@@ -10,7 +10,7 @@ as reweighting would.
 
 Members keep their weights: weighing them also by how well each foresaw the flash (Bayes'
 rule on the reading) was measured in the flash backtest and changed little (year-end error
-with the 1-20 flash 2.43% -> 2.39%, its month's 80% coverage 80% -> 76%), so it is not done.
+with the 1-20 flash 2.43% -> 2.39%, its month's 80% coverage 81% -> 76%), so it is not done.
 """
 
 from __future__ import annotations

@@ -3,13 +3,18 @@ the way observation rows are (every bad row named, nothing used until all are go
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from exportcast.models.series import format_month, parse_month, shown
-from exportcast.models.validate import Location, Problem, SeriesError, check_value
+from exportcast.models.validate import (
+    VALUE_COLUMN,
+    Location,
+    Problem,
+    SeriesError,
+    check_value,
+    read_csv_columns,
+)
 
 # Cumulative from the 1st of the month to this day.
 PERIODS: dict[str, int] = {"d1_10": 10, "d1_20": 20}
@@ -85,36 +90,9 @@ def check_flash_rows(rows: Iterable[tuple[Location, object, object, object]]) ->
     return sorted(out)
 
 
-_VALUE_COLUMNS = ("value", "exports_usd_millions")
-
-
 def read_flash_csv(text: str) -> list[tuple[int, str, str, str]]:
-    """(line, month, period, value) from a CSV with `month`, `period` and `value` (or the
-    bundled file's `exports_usd_millions`) columns; other columns are ignored."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise SeriesError([Problem("empty CSV")]) from None
-    except csv.Error as exc:
-        raise SeriesError([Problem(f"CSV cannot be read: {exc}", 1)]) from None
-    value_col = next((c for c in _VALUE_COLUMNS if c in header), None)
-    missing = [c for c in ("month", "period") if c not in header]
-    if value_col is None:
-        missing.append("value")
-    if missing:
-        raise SeriesError([Problem(f"CSV header has no {', '.join(missing)} column", 1)])
-    columns = [header.index("month"), header.index("period"), header.index(value_col)]
-    rows: list[tuple[int, str, str, str]] = []
-    try:
-        for line_no, row in enumerate(reader, start=2):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            cells = [row[i].strip() if i < len(row) else "" for i in columns]
-            rows.append((line_no, cells[0], cells[1], cells[2]))
-    except csv.Error as exc:
-        raise SeriesError([Problem(f"CSV cannot be read: {exc}", reader.line_num)]) from None
-    return rows
+    """(line, month, period, value) from a CSV with `month`, `period` and `value` columns."""
+    return read_csv_columns(text, [("month",), ("period",), VALUE_COLUMN])  # type: ignore[return-value]
 
 
 def parse_flash_csv(text: str) -> list[Flash]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -72,17 +70,13 @@ def reading_record(
         "month_before": month_summary(before) if before is not None else None,
         "month_after": month_summary(after) if after is not None else None,
     }
-    if reading.belief is not None:
-        mean, sd = reading.belief.log_mean, reading.belief.log_sd
+    belief = reading.belief
+    if belief is not None:
         out["implied"] = {
-            "median": round(math.exp(mean), 3),
+            "median": round(belief.median, 3),
             "intervals": {
-                f"{lv:g}": [
-                    round(math.exp(mean - NormalDist().inv_cdf(0.5 + lv / 200) * sd), 3),
-                    round(math.exp(mean + NormalDist().inv_cdf(0.5 + lv / 200) * sd), 3),
-                ]
-                for lv in LEVELS
+                f"{lv:g}": [round(bound, 3) for bound in belief.interval(lv)] for lv in LEVELS
             },
-            "log_sd": round(sd, 5),
+            "log_sd": round(belief.log_sd, 5),
         }
     return out

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from exportcast.models.datasets import BUNDLED, FLASHES, load_bundled, load_bundled_flashes
+from exportcast.models.datasets import BUNDLED, load_bundled, load_bundled_flashes
 from exportcast.models.nowcast.calendar import supported as supported_country
 from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
 from exportcast.models.series import MonthlySeries, parse_month
@@ -41,9 +41,7 @@ def add_flash_arguments(parser: argparse.ArgumentParser) -> None:
 def load_flashes(args: argparse.Namespace) -> tuple[list[Flash], str | None] | None:
     """The flashes and their country; None (with every problem printed) if unusable."""
     bundled = args.csv is None
-    country = args.country or (
-        FLASHES[args.series].country if bundled and args.series in FLASHES else None
-    )
+    country = args.country or (BUNDLED[args.series].country if bundled else None)
     if country is not None and not supported_country(country):
         print(f"exportcast: country {country!r} has no holiday calendar here", file=sys.stderr)
         return None

@@ -337,34 +337,78 @@ class SqlStore:
         return self._series_record(row)
 
     # -- observations -------------------------------------------------------------------
-    def observations(self, id: str, as_of: datetime | None = None) -> list[StoredObservation]:
+    def _vintage(
+        self, table: str, columns: str, order: str, id: str, as_of: datetime | None
+    ) -> list[tuple]:
+        """A series' rows of a table kept with vintages: the current ones, or those known
+        at `as_of` (recorded by then, not yet superseded then); NotFound for no series."""
+        if as_of is None:
+            where, params = "superseded_at IS NULL", (id,)
+        else:
+            moment = stamp(as_of)
+            where = "recorded_at <= ? AND (superseded_at IS NULL OR superseded_at > ?)"
+            params = (id, moment, moment)
         with self._read() as cur:
-            if as_of is None:
-                cur.execute(
-                    "SELECT month, value, recorded_at FROM observations "
-                    "WHERE series_id = ? AND superseded_at IS NULL ORDER BY month",
-                    (id,),
-                )
-            else:
-                moment = stamp(as_of)
-                cur.execute(
-                    "SELECT month, value, recorded_at FROM observations "
-                    "WHERE series_id = ? AND recorded_at <= ? "
-                    "AND (superseded_at IS NULL OR superseded_at > ?) ORDER BY month",
-                    (id, moment, moment),
-                )
-            rows = [StoredObservation(m, v, r) for m, v, r in cur.fetchall()]
+            cur.execute(
+                f"SELECT {columns} FROM {table} WHERE series_id = ? AND {where} ORDER BY {order}",
+                params,
+            )
+            rows = cur.fetchall()
         if not rows:
             self.get_series(id)  # NotFound for a series that does not exist
         return rows
+
+    @staticmethod
+    def _add_vintages(
+        cur: Any,
+        table: str,
+        key_columns: tuple[str, ...],
+        id: str,
+        rows: Sequence[tuple[tuple, float]],
+        current: dict[tuple, float],
+    ) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """Store (key, value) rows as new vintages: a key not stored is added, a changed
+        value closes the current row (`superseded_at`) and adds the new one, an unchanged
+        one is left; the keys new, revised and unchanged."""
+        now = stamp(utc_now())
+        match = " AND ".join(f"{c} = ?" for c in key_columns)
+        names = ", ".join(key_columns)
+        marks = ", ".join("?" for _ in key_columns)
+        new, revised, unchanged = [], [], []
+        for key, value in rows:
+            if current.get(key) == value:
+                unchanged.append(key)
+                continue
+            if key in current:
+                cur.execute(
+                    f"UPDATE {table} SET superseded_at = ? "
+                    f"WHERE series_id = ? AND {match} AND superseded_at IS NULL",
+                    (now, id, *key),
+                )
+                revised.append(key)
+            else:
+                new.append(key)
+            cur.execute(
+                f"INSERT INTO {table} (series_id, {names}, value, recorded_at) "
+                f"VALUES (?, {marks}, ?, ?)",
+                (id, *key, value, now),
+            )
+        return new, revised, unchanged
+
+    def _series_exists(self, cur: Any, id: str) -> None:
+        cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
+        if cur.fetchone() is None:
+            raise NotFound(f"no series {id!r}")
+
+    def observations(self, id: str, as_of: datetime | None = None) -> list[StoredObservation]:
+        rows = self._vintage("observations", "month, value, recorded_at", "month", id, as_of)
+        return [StoredObservation(m, v, r) for m, v, r in rows]
 
     def ingest(
         self, id: str, batch: Sequence[Observation], queue_retrain: bool = True
     ) -> IngestOutcome:
         with self._write() as cur:
-            cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
-            if cur.fetchone() is None:
-                raise NotFound(f"no series {id!r}")
+            self._series_exists(cur, id)
             return self._ingest(cur, id, batch, queue_retrain)
 
     def _ingest(
@@ -374,30 +418,13 @@ class SqlStore:
             "SELECT month, value FROM observations WHERE series_id = ? AND superseded_at IS NULL",
             (id,),
         )
-        current = dict(cur.fetchall())
-        gaps = missing_months([*current, *(o.month for o in batch)])
+        current = {(m,): v for m, v in cur.fetchall()}
+        gaps = missing_months([*(m for (m,) in current), *(o.month for o in batch)])
         if gaps:
             raise SeriesError([gap_problem(gaps)])
-        now = stamp(utc_now())
-        new, revised, unchanged = [], [], []
-        for obs in batch:
-            if obs.month in current and current[obs.month] == obs.value:
-                unchanged.append(obs.month)
-                continue
-            if obs.month in current:
-                cur.execute(
-                    "UPDATE observations SET superseded_at = ? "
-                    "WHERE series_id = ? AND month = ? AND superseded_at IS NULL",
-                    (now, id, obs.month),
-                )
-                revised.append(obs.month)
-            else:
-                new.append(obs.month)
-            cur.execute(
-                "INSERT INTO observations (series_id, month, value, recorded_at) "
-                "VALUES (?, ?, ?, ?)",
-                (id, obs.month, obs.value, now),
-            )
+        rows = [((o.month,), o.value) for o in batch]
+        changes = self._add_vintages(cur, "observations", ("month",), id, rows, current)
+        new, revised, unchanged = ([key[0] for key in keys] for keys in changes)
         job_id = None
         if queue_retrain and (new or revised):
             job_id = self._queue(cur, id).id
@@ -405,33 +432,15 @@ class SqlStore:
 
     # -- flashes ------------------------------------------------------------------------
     def flashes(self, id: str, as_of: datetime | None = None) -> list[StoredFlash]:
-        with self._read() as cur:
-            if as_of is None:
-                cur.execute(
-                    "SELECT month, period, value, recorded_at FROM flashes "
-                    "WHERE series_id = ? AND superseded_at IS NULL ORDER BY month, period",
-                    (id,),
-                )
-            else:
-                moment = stamp(as_of)
-                cur.execute(
-                    "SELECT month, period, value, recorded_at FROM flashes "
-                    "WHERE series_id = ? AND recorded_at <= ? "
-                    "AND (superseded_at IS NULL OR superseded_at > ?) ORDER BY month, period",
-                    (id, moment, moment),
-                )
-            rows = [StoredFlash(m, p, v, r) for m, p, v, r in cur.fetchall()]
-        if not rows:
-            self.get_series(id)  # NotFound for a series that does not exist
-        return rows
+        columns = "month, period, value, recorded_at"
+        rows = self._vintage("flashes", columns, "month, period", id, as_of)
+        return [StoredFlash(m, p, v, r) for m, p, v, r in rows]
 
     def ingest_flashes(
         self, id: str, batch: Sequence[Flash], queue_retrain: bool = True
     ) -> FlashOutcome:
         with self._write() as cur:
-            cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
-            if cur.fetchone() is None:
-                raise NotFound(f"no series {id!r}")
+            self._series_exists(cur, id)
             return self._ingest_flashes(cur, id, batch, queue_retrain)
 
     def _ingest_flashes(
@@ -474,27 +483,10 @@ class SqlStore:
                 break
         if problems:
             raise SeriesError(problems)
-        now = stamp(utc_now())
-        new, revised, unchanged = [], [], []
-        for f in batch:
-            key = (f.month, f.period)
-            if current.get(key) == f.value:
-                unchanged.append(key)
-                continue
-            if key in current:
-                cur.execute(
-                    "UPDATE flashes SET superseded_at = ? WHERE series_id = ? AND month = ? "
-                    "AND period = ? AND superseded_at IS NULL",
-                    (now, id, f.month, f.period),
-                )
-                revised.append(key)
-            else:
-                new.append(key)
-            cur.execute(
-                "INSERT INTO flashes (series_id, month, period, value, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (id, f.month, f.period, f.value, now),
-            )
+        rows = [((f.month, f.period), f.value) for f in batch]
+        new, revised, unchanged = self._add_vintages(
+            cur, "flashes", ("month", "period"), id, rows, current
+        )
         job_id = None
         if queue_retrain and (new or revised):
             job_id = self._queue(cur, id).id
@@ -502,9 +494,7 @@ class SqlStore:
 
     def delete_series(self, id: str) -> None:
         with self._write() as cur:
-            cur.execute("SELECT 1 FROM series WHERE id = ?", (id,))
-            if cur.fetchone() is None:
-                raise NotFound(f"no series {id!r}")
+            self._series_exists(cur, id)
             for table in ("observations", "flashes", "jobs", "model_versions"):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
             cur.execute("DELETE FROM series WHERE id = ?", (id,))
