@@ -52,7 +52,8 @@ def fit_auto(
     learned = learn_now(series, ensemble.fitted, get_model, learning)
     if learned is None:
         return ensemble
-    return ensemble.reweighted(learned.state.weights, learned.state.scale, learned.to_dict())
+    state = learned.state
+    return ensemble.reweighted(state.weights, state.scale, learned.to_dict(), state.years)
 
 
 def simulate(

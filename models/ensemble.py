@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from exportcast.models.calibration import YearStep, calibrate_paths
 from exportcast.models.families.base import FittedModel, Model, ModelError, rng_for
 from exportcast.models.series import MonthlySeries
-from exportcast.models.totals import widen_around_log_median
 
 
 def allocate(n_paths: int, weights: Sequence[float]) -> list[int]:
@@ -31,18 +31,6 @@ def allocate(n_paths: int, weights: Sequence[float]) -> list[int]:
     order = np.argsort(-(exact - counts), kind="stable")
     counts[order[:short]] += 1
     return counts.tolist()
-
-
-def calibrate_paths(paths: np.ndarray, months_left: int, scale: float) -> np.ndarray:
-    """Scale each path so that the unknown part of the current year's total spreads `scale`
-    times as far (on the log scale) around its median; later months move with their path,
-    so a path's level stays continuous."""
-    if scale == 1.0:
-        return paths
-    k = max(1, min(months_left, paths.shape[1]))
-    rest = paths[:, :k].sum(axis=1)
-    factor = widen_around_log_median(rest, scale) / rest
-    return paths * factor[:, None]
 
 
 @dataclass(frozen=True)
@@ -62,12 +50,16 @@ class FittedEnsemble(FittedModel):
         months_left: int,
         scale: float = 1.0,
         learned: Mapping[str, Any] | None = None,
+        steps: Sequence[YearStep] = (),
+        year_to_date: float = 0.0,
     ):
         self.fitted = list(fitted)
         self._weights = list(weights)
         self.skipped = dict(skipped)
         self.months_left = months_left
         self.scale = scale
+        self.steps = tuple(steps)
+        self.year_to_date = year_to_date  # published months of the year in progress
         self.learned = dict(learned or {})
         parts = ", ".join(f"{n} {w:.2f}" for n, w in self.weights.items())
         self.description = f"mixture of sample paths ({parts}), calibration x{scale:.2f}"
@@ -82,7 +74,11 @@ class FittedEnsemble(FittedModel):
         return {m.name: w / total for m, w in zip(self.fitted, self._weights, strict=True)}
 
     def reweighted(
-        self, weights: Mapping[str, float], scale: float, learned: Mapping[str, Any]
+        self,
+        weights: Mapping[str, float],
+        scale: float,
+        learned: Mapping[str, Any],
+        steps: Sequence[YearStep] = (),
     ) -> FittedEnsemble:
         """The same fitted members, mixed with learned weights and calibration."""
         return FittedEnsemble(
@@ -92,6 +88,8 @@ class FittedEnsemble(FittedModel):
             self.months_left,
             scale,
             learned,
+            steps,
+            self.year_to_date,
         )
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
@@ -106,7 +104,7 @@ class FittedEnsemble(FittedModel):
                 blocks.append(member.sample_paths(horizon, count, seed + 7919 * (i + 1)))
                 labels.append(np.full(count, i, dtype=np.int8))
         paths, label = np.vstack(blocks), np.concatenate(labels)
-        paths = calibrate_paths(paths, self.months_left, self.scale)
+        paths = calibrate_paths(paths, self.months_left, self.scale, self.steps, self.year_to_date)
         # Interleave so any prefix of the paths is itself a fair mixture.
         order = rng_for(seed, 99).permutation(len(paths))
         return Mixture(paths[order], label[order])
@@ -132,4 +130,10 @@ class Ensemble(Model):
             reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
             raise ModelError(f"no ensemble member could be fitted ({reasons})")
         months_left = 12 - (series.end + 1) % 12
-        return FittedEnsemble(fitted, [1.0] * len(fitted), skipped, months_left)
+        return FittedEnsemble(
+            fitted,
+            [1.0] * len(fitted),
+            skipped,
+            months_left,
+            year_to_date=series.year_to_date((series.end + 1) // 12)[1],
+        )

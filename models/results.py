@@ -29,6 +29,8 @@ class YearProjection:
     mean: float
     intervals: dict[float, tuple[float, float]]
     prob_at_least: dict[float, float]
+    # How far `auto` was off on this year's horizon in its backtest (None: not learned).
+    expected_error: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class YearProjection:
                 level_key(k): [round(lo, 3), round(hi, 3)] for k, (lo, hi) in self.intervals.items()
             },
             "prob_at_least": {amount_key(k): round(p, 4) for k, p in self.prob_at_least.items()},
+            "expected_error": self.expected_error,
         }
 
 
@@ -97,6 +100,8 @@ class Forecast:
     break_detected: bool | None = None
     expected_error: dict[str, Any] | None = None
     flash: dict[str, Any] | None = None  # the partial-month figure the paths were conditioned on
+    # horizon -> {"growth", "spread"}: how the years after the current one were corrected
+    horizon_calibration: dict[str, dict[str, float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +112,7 @@ class Forecast:
             "monthly": [m.to_dict() for m in self.monthly],
             "weights": self.weights,
             "calibration_scale": self.calibration_scale,
+            "horizon_calibration": self.horizon_calibration,
             "break_detected": self.break_detected,
             "expected_error": self.expected_error,
             "flash": self.flash,

@@ -125,6 +125,8 @@ def summarise(
     draws, ordered = sim.year_draws[:years], sim.sorted_years[:years]
     if len(draws) < years:
         raise ValueError(f"the paths cover {len(draws)} calendar years, {years} were asked for")
+    learned = sim.learned
+    by_horizon = learned.get("expected_error_by_horizon") or []
     projections = [
         YearProjection(
             year=d.year,
@@ -134,8 +136,9 @@ def summarise(
             mean=float(o.mean),
             intervals={lv: _floats(o.central_interval(lv)) for lv in levels},
             prob_at_least={t: o.share_at_least(t) for t in targets},
+            expected_error=by_horizon[i] if i < len(by_horizon) else None,
         )
-        for d, o in zip(draws, ordered, strict=True)
+        for i, (d, o) in enumerate(zip(draws, ordered, strict=True))
     ]
     outlooks = [
         TargetOutlook(
@@ -146,7 +149,6 @@ def summarise(
         for t in targets
     ]
     horizon = sum(12 - d.months_observed for d in draws)  # the months of those years
-    learned = sim.learned
     return Forecast(
         series=sim.series_id,
         unit=sim.unit,
@@ -161,6 +163,7 @@ def summarise(
         monthly=monthly_quantiles(sim, horizon, levels),
         weights=learned.get("weights"),
         calibration_scale=learned.get("calibration_scale"),
+        horizon_calibration=learned.get("horizon_calibration"),
         break_detected=learned.get("break_detected"),
         expected_error=learned.get("expected_error"),
         flash=learned.get("flash"),

@@ -291,6 +291,21 @@ class Readiness(Out):
 Interval = tuple[float, float]
 
 
+class ExpectedErrorOut(Out):
+    """How far `auto` was off in its backtest with as many months of the year known, on the
+    current year's total (horizon 1) or on a later year's (horizon h: h - 1 years after)."""
+
+    m: int = Field(description="months of the current year published")
+    horizon: int = Field(1, description="1: the current year; h: the year h - 1 after it")
+    n: int = Field(description="backtest cases behind the figures (one per year)")
+    years: tuple[int, int] | None = Field(None, description="first and last year scored")
+    mape_pct: float | None = None
+    bias_pct: float | None = None
+    coverage: dict[str, float | None] | None = Field(
+        None, description="level -> share of backtest years whose total fell inside"
+    )
+
+
 class YearOut(Out):
     year: int
     months_observed: int = Field(description="months of the year already published (facts)")
@@ -299,6 +314,16 @@ class YearOut(Out):
     mean: float
     intervals: dict[str, Interval] = Field(description="level in percent -> [low, high]")
     prob_at_least: dict[str, float] = Field(description="target amount -> probability")
+    expected_error: ExpectedErrorOut | None = Field(
+        None,
+        description="`auto`'s backtest error and coverage on this year's horizon with as many "
+        "months known; null for a single model or beyond the horizons backtested",
+    )
+
+
+class HorizonStepOut(Out):
+    growth: float = Field(description="share of the members' projected growth kept (0-1)")
+    spread: float = Field(description="conformal widening (> 1) or narrowing of the year")
 
 
 class TargetOut(Out):
@@ -314,19 +339,6 @@ class MonthOut(Out):
     median: float
     mean: float
     intervals: dict[str, Interval]
-
-
-class ExpectedErrorOut(Out):
-    """How far `auto` was off in its backtest with as many months of the year known."""
-
-    m: int = Field(description="months of the current year published")
-    n: int = Field(description="backtest years behind the figures")
-    years: tuple[int, int] | None = None
-    mape_pct: float | None = None
-    bias_pct: float | None = None
-    coverage: dict[str, float | None] | None = Field(
-        None, description="level -> share of backtest years whose total fell inside"
-    )
 
 
 class MonthSummaryOut(Out):
@@ -375,6 +387,11 @@ class ForecastOut(Out):
     )
     calibration_scale: float | None = Field(
         description="conformal widening (> 1) or narrowing of the current year's interval"
+    )
+    horizon_calibration: dict[str, HorizonStepOut] | None = Field(
+        None,
+        description="horizon (2 = next year) -> how that year's totals were corrected, "
+        "learned from the backtest of that horizon; the last serves the years beyond",
     )
     break_detected: bool | None = Field(
         description="the latest months surprised the members enough to re-weight them"

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from exportcast.models import registry
+from exportcast.models.calibration import calibrate_paths
 from exportcast.models.core import fit_auto, simulate
-from exportcast.models.ensemble import allocate, calibrate_paths
+from exportcast.models.ensemble import allocate
 from exportcast.models.families import prophet as prophet_model
 from exportcast.models.families.base import ModelError
 from exportcast.models.registry import get_model

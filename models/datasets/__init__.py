@@ -33,7 +33,27 @@ BUNDLED: dict[str, BundledSeries] = {
         "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1)",
         country="KR",
         flash_file="kr-exports-flash.csv",
-    )
+    ),
+    # Two long series from another country, so that what is learned across horizons is
+    # checked (and pooled) beyond Korea.
+    "us-exports-to-kr": BundledSeries(
+        id="us-exports-to-kr",
+        name="US goods exports to South Korea (F.A.S. basis, not seasonally adjusted)",
+        unit="USD millions",
+        file="us-exports-to-kr.csv",
+        targets=(),
+        source="US Census Bureau, via FRED series EXPKR",
+        country="US",
+    ),
+    "us-exports-gs": BundledSeries(
+        id="us-exports-gs",
+        name="US exports of goods and services (balance-of-payments basis, seasonally adjusted)",
+        unit="USD millions",
+        file="us-exports-gs.csv",
+        targets=(),
+        source="US Census Bureau and BEA, via FRED series BOPTEXP",
+        country="US",
+    ),
 }
 
 

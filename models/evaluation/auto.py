@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from exportcast.models.calibration import YearStep, calibrate_years
 from exportcast.models.evaluation import backtest, learning
 from exportcast.models.evaluation.backtest import ModelFactory, Progress, logged_progress
-from exportcast.models.evaluation.origins import Fitted, Origin, Results, origins
+from exportcast.models.evaluation.origins import HORIZONS, Fitted, Origin, Results, origins
 from exportcast.models.evaluation.scoring import Case, case_from_draws, expected_error, score
 from exportcast.models.families.base import FittedModel
 from exportcast.models.series import MonthlySeries, format_month
@@ -48,17 +49,26 @@ class Learning:
 
 @dataclass(frozen=True)
 class AutoState:
-    """What `auto` decided at one origin, from data before it."""
+    """What `auto` decided at one origin, from data before it.
+
+    `scale` widens the unknown part of the year in progress; `years[k]` corrects the
+    total of horizon k + 2 (the years after it) on top, each learned from past cases of
+    its own horizon."""
 
     weights: dict[str, float]
     scale: float
     break_detected: bool
     surprise: float
+    years: tuple[YearStep, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "weights": {k: round(v, 4) for k, v in self.weights.items()},
             "calibration_scale": round(self.scale, 4),
+            "horizon_calibration": {
+                str(h): {"growth": round(step.growth, 4), "spread": round(step.spread, 4)}
+                for h, step in enumerate(self.years, start=2)
+            },
             "break_detected": self.break_detected,
             "surprise": round(self.surprise, 3),
         }
@@ -68,38 +78,79 @@ def year_to_date_at(series: MonthlySeries, origin: Origin) -> float:
     return series.through(origin.cutoff).year_to_date(origin.year)[1]
 
 
+def complete_total(series: MonthlySeries, year: int) -> float | None:
+    """The year's total if all twelve months are published, else None."""
+    months, total = series.year_to_date(year)
+    return total if months == 12 else None
+
+
+def case_at(
+    series: MonthlySeries,
+    model: str,
+    origin: Origin,
+    h: int,
+    draws: np.ndarray,
+    anchor: float | None = None,
+) -> Case | None:
+    """The case of horizon h at `origin` from these draws; None while its year is not
+    complete in the series. `anchor`: the median of the origin's year, as served."""
+    year = origin.year + h - 1
+    actual = complete_total(series, year)
+    if actual is None:
+        return None
+    return case_from_draws(
+        model,
+        year,
+        origin.m,
+        actual,
+        year_to_date_at(series, origin) if h == 1 else 0.0,
+        draws,
+        horizon=h,
+        last_total=complete_total(series, origin.year - 1),
+        anchor=anchor,
+    )
+
+
 def cases_for(
-    series: MonthlySeries, model: str, results: Results, at: Sequence[Origin]
+    series: MonthlySeries,
+    model: str,
+    results: Results,
+    at: Sequence[Origin],
+    horizons: Sequence[int] = (1,),
 ) -> list[Case]:
+    """The model's cases at each origin and horizon whose year is complete in the series."""
     out = []
     for origin in at:
         fitted = results.get((model, origin))
         if fitted is None:
             continue
-        out.append(
-            case_from_draws(
-                model,
-                origin.year,
-                origin.m,
-                series.year_to_date(origin.year)[1],
-                year_to_date_at(series, origin),
-                fitted.totals,
-            )
-        )
+        for h in horizons:
+            draws = fitted.horizon(h)
+            case = None if draws is None else case_at(series, model, origin, h, draws)
+            if case is not None:
+                out.append(case)
     return out
 
 
 def state_at(
     origin: Origin,
     member_cases: Mapping[str, Sequence[Case]],
-    auto_cases: Sequence[Case],
+    raw_cases: Sequence[Case],
     recent_errors: Mapping[str, np.ndarray | None],
 ) -> AutoState:
-    """`auto`'s weights and calibration at `origin`, from cases of years before it."""
+    """`auto`'s weights and calibration at `origin`, from cases of years before it.
+
+    Weights come from the members' year-in-progress cases; each calibration from the
+    uncalibrated mixture's past cases of its horizon (`raw_cases`), so a factor says how
+    far the mixture itself was off, not how far an earlier correction was."""
     g = learning.m_group(origin.m)
 
-    def before(cases: Sequence[Case]) -> list[Case]:
-        return [c for c in cases if c.year < origin.year and learning.m_group(c.m) == g]
+    def before(cases: Sequence[Case], h: int = 1) -> list[Case]:
+        return [
+            c
+            for c in cases
+            if c.horizon == h and c.year < origin.year and learning.m_group(c.m) == g
+        ]
 
     past = {name: before(cs) for name, cs in member_cases.items()}
     # Members are compared on the origins they all have: one left out at some (too short a
@@ -109,25 +160,56 @@ def state_at(
     prior = learning.skill_weights(past)
     errors = {k: (v if v is not None else np.array([])) for k, v in recent_errors.items()}
     mix = learning.blend(prior, errors)
-    scale = learning.calibration_scale(before(auto_cases), CALIBRATION_LEVEL)
-    return AutoState(mix.weights, scale, mix.break_detected, mix.surprise)
+    scale = learning.calibration_scale(before(raw_cases), CALIBRATION_LEVEL)
+    later = tuple(
+        learning.year_step(before(raw_cases, h), CALIBRATION_LEVEL) for h in range(2, HORIZONS + 1)
+    )
+    return AutoState(mix.weights, scale, mix.break_detected, mix.surprise, later)
 
 
-def auto_draws(state: AutoState, fits: Mapping[str, Fitted], year_to_date: float) -> np.ndarray:
-    draws = learning.mixture({k: f.totals for k, f in fits.items()}, state.weights, MIX_DRAWS)
-    return learning.rescale(draws, year_to_date, state.scale)
+def _years(fitted: Fitted) -> np.ndarray:
+    """A fit's draws by horizon, (years, n_draws)."""
+    if fitted.ahead is None:
+        return np.asarray(fitted.totals, dtype=float)[None, :]
+    return np.vstack([fitted.totals, fitted.ahead]).astype(float)
+
+
+def auto_draws(
+    state: AutoState,
+    fits: Mapping[str, Fitted],
+    year_to_date: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mixture's draws by horizon before and after calibration, (years, n_draws) each.
+
+    "Before" is what each correction is learned from: the first year raw, the later years
+    as the first year's calibration leaves them (their own step not yet applied)."""
+    years = {k: _years(f) for k, f in fits.items()}
+    depth = min(len(y) for y in years.values())
+    mix = learning.mixture({k: y[:depth] for k, y in years.items()}, state.weights, MIX_DRAWS)
+    moved = calibrate_years(mix, year_to_date, state.scale)
+    raw = np.vstack([mix[:1], moved[1:]])
+    return raw, calibrate_years(mix, year_to_date, state.scale, state.years)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """`auto` walked forward through the origins: its cases at every horizon, the same
+    cases before calibration (what the factors learn from), and its state at each origin."""
+
+    cases: list[Case]
+    raw: list[Case]
+    states: dict[Origin, AutoState]
 
 
 def learn_auto(
     series: MonthlySeries, members: Sequence[str], results: Results, at: Sequence[Origin]
-) -> tuple[list[Case], dict[Origin, AutoState]]:
-    """`auto`'s case at every origin, walking forward in time (no look-ahead).
+) -> Walk:
+    """`auto`'s cases at every origin and horizon, walking forward in time (no look-ahead).
 
     Members missing from `results` at an origin (left out of the backtest there) are left
     out of the mixture there; an origin without any member gets no case."""
     member_cases = {m: cases_for(series, m, results, at) for m in members}
-    auto_cases: list[Case] = []
-    states: dict[Origin, AutoState] = {}
+    walk = Walk([], [], {})
     for origin in sorted(at, key=lambda o: o.cutoff):
         fits = {m: results[(m, origin)] for m in members if (m, origin) in results}
         if not fits:
@@ -135,22 +217,20 @@ def learn_auto(
         state = state_at(
             origin,
             {m: member_cases[m] for m in fits},
-            auto_cases,
+            walk.raw,
             {m: f.recent_errors for m, f in fits.items()},
         )
-        states[origin] = state
-        draws = auto_draws(state, fits, year_to_date_at(series, origin))
-        auto_cases.append(
-            case_from_draws(
-                "auto",
-                origin.year,
-                origin.m,
-                series.year_to_date(origin.year)[1],
-                year_to_date_at(series, origin),
-                draws,
-            )
-        )
-    return auto_cases, states
+        walk.states[origin] = state
+        raw, calibrated = auto_draws(state, fits, year_to_date_at(series, origin))
+        anchor = float(np.median(calibrated[0]))
+        for h in range(1, len(raw) + 1):
+            case = case_at(series, "auto", origin, h, calibrated[h - 1], anchor)
+            before = case_at(series, "auto", origin, h, raw[h - 1], anchor)
+            if case is None or before is None:
+                break
+            walk.cases.append(case)
+            walk.raw.append(before)
+    return walk
 
 
 @dataclass(frozen=True)
@@ -234,6 +314,7 @@ def learn_now(
         return None
     names = [f.name for f in fitted]
     started = time.perf_counter()
+    months_label = f"{months[0]}-{months[-1]}"
     label = (
         f"{series.id}: learning from backtests at {min(o.year for o in at)}-"
         f"{max(o.year for o in at)}, m in {months}"
@@ -249,19 +330,30 @@ def learn_now(
         progress=how.progress or logged_progress(log, label),
         executor=how.executor,
     )
-    auto_cases, _ = learn_auto(series, names, results, at)
-    member_cases = {n: cases_for(series, n, results, at) for n in names}
-    state = state_at(now, member_cases, auto_cases, {f.name: f.recent_errors(3) for f in fitted})
-    scored = [c for c in auto_cases if c.year >= first_year + 3]
+    walk = learn_auto(series, names, results, at)
+    horizons = range(1, HORIZONS + 1)
+    member_cases = {n: cases_for(series, n, results, at, horizons) for n in names}
+    state = state_at(now, member_cases, walk.raw, {f.name: f.recent_errors(3) for f in fitted})
+    # Scored once calibration has had three years to learn from.
+    scored = [c for c in walk.cases if c.origin_year >= first_year + 3]
     summary = {
         "expected_error": expected_error(scored, now.m),
+        "expected_error_by_horizon": [expected_error(scored, now.m, h) for h in horizons],
         "backtest": {
             "origins": f"{min(o.year for o in at)}-{max(o.year for o in at)}, m in {months}",
             "mape_pct_by_m": {
                 name: {
-                    str(m): round(score([c for c in cases if c.m == m], name, str(m)).mape, 3)
+                    str(m): round(score(mine, name, str(m)).mape, 3)
                     for m in months
-                    if any(c.m == m for c in cases)
+                    if (mine := [c for c in cases if c.m == m and c.horizon == 1])
+                }
+                for name, cases in {"auto": scored, **member_cases}.items()
+            },
+            "mape_pct_by_horizon": {
+                name: {
+                    str(h): round(score(mine, name, months_label).mape, 3)
+                    for h in horizons
+                    if (mine := [c for c in cases if c.horizon == h])
                 }
                 for name, cases in {"auto": scored, **member_cases}.items()
             },

@@ -24,7 +24,7 @@ import numpy as np
 from exportcast.models import totals
 from exportcast.models.evaluation.baselines import BASELINES
 from exportcast.models.evaluation.cache import FitCache, cache_key
-from exportcast.models.evaluation.origins import Fitted, Origin, Results
+from exportcast.models.evaluation.origins import HORIZONS, Fitted, Origin, Results
 from exportcast.models.families.base import Model, ModelError
 from exportcast.models.parallel import shared_pool
 from exportcast.models.series import MonthlySeries
@@ -68,7 +68,8 @@ def fit_at(
     seed: int,
     factory: ModelFactory,
 ) -> Fitted:
-    """Fit `model` on the series cut at `origin`; the draws of the target year's total.
+    """Fit `model` on the series cut at `origin`; the draws of the target year's total and,
+    from the same paths, of the `HORIZONS - 1` years after it.
 
     Raises `ModelError` if the model cannot be fitted on the cut series."""
     cut = series.through(origin.cutoff)
@@ -76,14 +77,17 @@ def fit_at(
     if model in BASELINES:
         return Fitted(np.array([BASELINES[model](cut)]))
     fitted = factory(model).fit(cut)
-    # Always a year of months, whatever m: the draws (and so the cached fits) stay the same.
-    paths = fitted.sample_paths(12, n_paths, seed)
-    (year,) = totals.year_totals(paths, cut.end + 1, cut.year_to_date(origin.year)[1], years=1)
-    assert year.year == origin.year
+    # Always HORIZONS years of months, whatever m: the draws (and so the cached fits) of a
+    # given origin do not depend on how much of its year is known.
+    paths = fitted.sample_paths(12 * HORIZONS, n_paths, seed)
+    ytd = cut.year_to_date(origin.year)[1]
+    first, *later = totals.year_totals(paths, cut.end + 1, ytd, years=HORIZONS)
+    assert first.year == origin.year and len(later) == HORIZONS - 1
     return Fitted(
-        year.totals.astype(np.float32),
+        first.totals.astype(np.float32),
         time.perf_counter() - started,
         fitted.recent_errors(3).astype(np.float32),
+        np.stack([y.totals for y in later]).astype(np.float32),
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from exportcast.models.evaluation.origins import Fitted, Origin
 from exportcast.models.series import MonthlySeries
 
-CACHE_VERSION = "4"  # bump when a model changes, so cached fits are not reused
+CACHE_VERSION = "5"  # bump when a model changes, so cached fits are not reused
 
 
 def cache_key(series: MonthlySeries, origin: Origin, model: str, n_paths: int, seed: int) -> str:
@@ -43,7 +43,8 @@ class FitCache:
             return None
         with np.load(path) as npz:
             errors = npz["recent_errors"] if "recent_errors" in npz.files else None
-            return Fitted(npz["totals"], float(npz["seconds"]), errors)
+            ahead = npz["ahead"] if "ahead" in npz.files else None
+            return Fitted(npz["totals"], float(npz["seconds"]), errors, ahead)
 
     def put(self, key: str, model: str, fitted: Fitted) -> None:
         if self.root is None:
@@ -53,6 +54,8 @@ class FitCache:
         arrays = {"totals": fitted.totals, "seconds": np.array(fitted.seconds)}
         if fitted.recent_errors is not None:
             arrays["recent_errors"] = fitted.recent_errors
+        if fitted.ahead is not None:
+            arrays["ahead"] = fitted.ahead
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, **arrays)
         tmp.replace(path)

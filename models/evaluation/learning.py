@@ -9,10 +9,11 @@ backtest measures is what the service runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from exportcast.models.calibration import YearStep, growth_factor
 from exportcast.models.ensemble import allocate
 from exportcast.models.evaluation.scoring import Case
 from exportcast.models.totals import widen_around_log_median
@@ -69,16 +70,17 @@ def blend(prior: Mapping[str, float], recent_errors: Mapping[str, np.ndarray]) -
 
 
 def mixture(draws: Mapping[str, np.ndarray], weights: Mapping[str, float], n: int) -> np.ndarray:
-    """A mixture of the members' draws with the given weights (draws are exchangeable)."""
+    """A mixture of the members' draws with the given weights (draws are exchangeable).
+
+    Draws are along the last axis: given (years, n_draws) arrays, draw i of every year
+    stays from one path."""
     names = [k for k in draws if weights.get(k, 0) > 0]
     counts = allocate(n, [weights[k] for k in names])
     parts = []
     for name, count in zip(names, counts, strict=True):
         d = np.asarray(draws[name])
-        if count > len(d):
-            d = np.resize(d, count)
-        parts.append(d[:count])
-    return np.concatenate(parts)
+        parts.append(np.take(d, np.arange(count) % d.shape[-1], axis=-1))
+    return np.concatenate(parts, axis=-1)
 
 
 def calibration_scale(past: Sequence[Case], level: float) -> float:
@@ -114,3 +116,45 @@ def rescale(draws: np.ndarray, year_to_date: float, scale: float) -> np.ndarray:
     on the log scale; the published part stays exactly as it is."""
     rest = np.maximum(np.asarray(draws, dtype=float) - year_to_date, 1e-12)
     return year_to_date + widen_around_log_median(rest, scale)
+
+
+def shrink_growth(past: Sequence[Case]) -> float:
+    """How much of the projected growth beyond the current year (log of a later year's
+    median over the current year's, `anchor`) came true in past cases: least squares
+    through the origin of the outcome's growth on the projected one, within [0, 1]; 1
+    without enough history.
+
+    The members extrapolate monthly dynamics; over several years much of that projected
+    growth is noise, and the outcome is closer to the current level than they say."""
+    pairs = [
+        (np.log(c.median / c.anchor), np.log(c.actual / c.anchor))
+        for c in past
+        if c.anchor and c.median > 0 and c.actual > 0
+    ]
+    if len(pairs) < MIN_CASES:
+        return 1.0
+    x, y = np.array(pairs).T
+    if float(np.sum(x * x)) <= 0:
+        return 1.0
+    return float(np.clip(np.sum(x * y) / np.sum(x * x), 0.0, 1.0))
+
+
+def shifted(case: Case, growth: float) -> Case:
+    """The case with its median's growth over its anchor multiplied by `growth` (the whole
+    distribution moves with it)."""
+    if not case.anchor or growth == 1.0:
+        return case
+    factor = growth_factor(case.median, case.anchor, growth)
+    return replace(
+        case,
+        median=case.median * factor,
+        mean=case.mean * factor,
+        intervals={k: (lo * factor, hi * factor) for k, (lo, hi) in case.intervals.items()},
+    )
+
+
+def year_step(past: Sequence[Case], level: float) -> YearStep:
+    """A later year's correction from past uncalibrated cases of its horizon: the growth
+    shrink first, then the conformal factor of the cases as shrunk."""
+    growth = shrink_growth(past)
+    return YearStep(growth, calibration_scale([shifted(c, growth) for c in past], level))

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from exportcast.models import totals
-from exportcast.models.ensemble import allocate, calibrate_paths
+from exportcast.models.calibration import calibrate_paths
+from exportcast.models.ensemble import allocate
 from exportcast.models.evaluation import backtest
 from exportcast.models.evaluation.auto import AutoState, cases_for, learn_auto, state_at
 from exportcast.models.evaluation.backtest import ModelFactory
@@ -95,14 +96,14 @@ def auto_states(
     results = backtest.run(
         series, list(members), learn_at, factory, n_paths, jobs=jobs, cache_dir=cache_dir
     )
-    auto_cases, _ = learn_auto(series, list(members), results, learn_at)
+    walk = learn_auto(series, list(members), results, learn_at)
     member_cases = {m: cases_for(series, m, results, learn_at) for m in members}
     out = {}
     for origin in at:
         errors = {m: recent.get((m, origin)) for m in members}
         have = [m for m in members if errors[m] is not None]
         out[origin] = state_at(
-            origin, {m: member_cases[m] for m in have}, auto_cases, {m: errors[m] for m in have}
+            origin, {m: member_cases[m] for m in have}, walk.raw, {m: errors[m] for m in have}
         )
     return out
 

@@ -15,9 +15,20 @@ LEVELS = DEFAULT_LEVELS
 M_GROUPS = ((0, 2), (3, 5), (6, 8), (9, 11))
 
 
+# Thresholds of the target probabilities scored by horizon, as multiples of the last
+# complete year's total at the origin.
+THRESHOLD_RATIOS = (1.0, 1.1, 1.25, 1.5, 2.0)
+
+
 @dataclass(frozen=True)
 class Case:
-    """One model's projection of one year's total from one origin, against the outcome."""
+    """One model's projection of one year's total from one origin, against the outcome.
+
+    `m` is the months known of the origin's year; `horizon` counts calendar years from the
+    origin's (1: the year in progress, `year` = origin year + horizon - 1). `probabilities`
+    holds P(total >= ratio x `last_total`) for each threshold ratio, `last_total` being
+    the last complete year's total at the origin; `anchor` is the median of the year in
+    progress at the origin, which later years' growth is measured from."""
 
     model: str
     year: int
@@ -27,6 +38,14 @@ class Case:
     median: float
     mean: float
     intervals: dict[float, tuple[float, float]] = field(default_factory=dict)
+    horizon: int = 1
+    last_total: float | None = None
+    probabilities: dict[float, float] = field(default_factory=dict)
+    anchor: float | None = None
+
+    @property
+    def origin_year(self) -> int:
+        return self.year - self.horizon + 1
 
     @property
     def error(self) -> float:
@@ -61,9 +80,17 @@ def case_from_draws(
     year_to_date: float,
     draws: np.ndarray,
     levels: Sequence[float] = LEVELS,
+    horizon: int = 1,
+    last_total: float | None = None,
+    anchor: float | None = None,
 ) -> Case:
     draws = np.asarray(draws, dtype=float)
     intervals = totals.intervals(draws, levels) if len(draws) > 1 else {}
+    probabilities = (
+        {r: totals.prob_at_least(draws, r * last_total) for r in THRESHOLD_RATIOS}
+        if last_total and len(draws) > 1
+        else {}
+    )
     return Case(
         model,
         year,
@@ -73,6 +100,10 @@ def case_from_draws(
         float(np.median(draws)),
         float(np.mean(draws)),
         intervals,
+        horizon,
+        last_total,
+        probabilities,
+        anchor,
     )
 
 
@@ -141,14 +172,16 @@ def score_table(cases: Iterable[Case]) -> list[Score]:
     return rows
 
 
-def expected_error(cases: Sequence[Case], m: int) -> dict[str, Any]:
-    """How far `auto` was off at this many months known, over the years it was tested."""
-    mine = [c for c in cases if c.m == m]
+def expected_error(cases: Sequence[Case], m: int, horizon: int = 1) -> dict[str, Any]:
+    """How far `auto` was off at this many months known, over the years it was tested, on
+    the total of the year in progress (horizon 1) or of a year after it."""
+    mine = [c for c in cases if c.m == m and c.horizon == horizon]
     if not mine:
-        return {"m": m, "n": 0}
+        return {"m": m, "horizon": horizon, "n": 0}
     s = score(mine, "auto", str(m))
     return {
         "m": m,
+        "horizon": horizon,
         "n": s.n,
         "years": [min(c.year for c in mine), max(c.year for c in mine)],
         "mape_pct": round(s.mape, 3),

@@ -80,8 +80,9 @@ def yardstick(
     baselines = backtest.run(series, list(BASELINES), scored_at, factory)
     skipped = {**results.skipped, **baselines.skipped}
     results.update(baselines)
-    auto_cases, states = learn_auto(series, members, results, learn_at)
-    cases = [c for c in auto_cases if c.year >= from_year]
+    walk = learn_auto(series, members, results, learn_at)
+    states = walk.states
+    cases = [c for c in walk.cases if c.year >= from_year and c.horizon == 1]
     for name in [*fitted_models, *BASELINES]:
         cases.extend(cases_for(series, name, results, scored_at))
     fit_seconds = {

@@ -60,6 +60,17 @@ def forecast_table(f: Forecast) -> str:
             f"{expected['mape_pct']:.1f}% on average; 80% intervals covered "
             f"{expected['coverage']['80']:.0%}"
         )
+        later = [y for y in f.years[1:] if (y.expected_error or {}).get("n")]
+        if later:
+            lines.append(
+                "  later years, error / 80% coverage: "
+                + ", ".join(
+                    f"{y.year} {y.expected_error['mape_pct']:.1f}% / "
+                    f"{y.expected_error['coverage']['80']:.0%}"
+                    for y in later
+                    if y.expected_error["coverage"]["80"] is not None
+                )
+            )
     if f.flash is not None:
         lines.append("")
         lines.append(flash_line(f.flash, f.unit))
