@@ -72,7 +72,8 @@ def goals(pooled: HorizonReport, reports: list[HorizonReport]) -> list[str]:
             f"series {worst.series} {worst.score('auto', h).score.coverage[80.0]:.0%}, "
             f"{worst95.series} {worst95.score('auto', h).score.coverage[95.0]:.0%} (65/85); "
             f"MAPE {a.score.mape:.1f} vs best baseline {best_mape} "
-            f"{base[best_mape].score.mape:.1f} ({'met' if a.score.mape < base[best_mape].score.mape else 'missed'}); "
+            f"{base[best_mape].score.mape:.1f} "
+            f"({'met' if a.score.mape < base[best_mape].score.mape else 'missed'}); "
             f"Brier {a.brier:.3f} vs {best_brier} {base[best_brier].brier:.3f} "
             f"({'met' if a.brier < base[best_brier].brier else 'missed'})"
         )
@@ -136,7 +137,8 @@ def main() -> int:
     pooled = pool(reports)
     print(table(pooled), end="\n\n")
     print(
-        "reliability of auto's target probabilities, pooled, all horizons (predicted -> observed, n):"
+        "reliability of auto's target probabilities, pooled, all horizons"
+        " (predicted -> observed, n):"
     )
     for b in reliability(pooled.select("auto")):
         print(f"  {b.low:.1f}-{b.high:.1f}: {b.predicted:.0%} -> {b.observed:.0%} ({b.n})")

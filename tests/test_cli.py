@@ -132,6 +132,27 @@ def test_backtest_command_prints_a_table_json_and_a_plot(tmp_path, capsys):
     assert row["n"] == 12 and row["coverage"]["80"] is not None
 
 
+def test_backtest_of_horizons_scores_every_horizon_against_the_annual_baselines(tmp_path, capsys):
+    png = tmp_path / "horizons.png"
+    args = ["backtest", "--series", "us-exports-gs", "--horizons", "1-3", "--from-year", "2015"]
+    args += ["--to-year", "2019", "--members", "growth", "--paths", "200", "--jobs", "1"]
+    assert main([*args, "--plot", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("us-exports-gs: multi-year totals by horizon")
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[3:10] if line.strip()}
+    assert {"auto", "auto_raw", "growth", "flat", "cagr10", "rw_drift"} <= set(rows)
+    assert "cases per horizon (auto): h1 " in text and "reliability of auto" in text
+    assert png.stat().st_size > 10_000
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    scored = {(s["model"], s["horizon"]): s for s in out["scores"]}
+    # Origins 2015-2019 at 12 months known each; `--to-year` bounds the origins, and the
+    # years they project (up to 2021) are all in the series.
+    assert [scored[("auto", h)]["n"] for h in (1, 2, 3)] == [60, 60, 60]
+    assert 0 <= scored[("flat", 2)]["brier"] <= 1
+    assert main(["backtest", "--horizons", "0-9"]) == 2
+
+
 def test_backtest_leaves_out_what_a_short_early_history_cannot_fit(tmp_path, kr, capsys):
     csv = tmp_path / "from-feb.csv"
     rows = [f"{m},{v}" for m, v in zip(kr.months[1:], kr.values[1:], strict=True)]

@@ -109,6 +109,14 @@ def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
     assert set(info["backtest"]["mape_pct_by_m"]["auto"]) == {"6", "7", "8"}
     assert after.json()["expected_error"]["m"] == 6
     assert 0 < after.json()["expected_error"]["mape_pct"] < 10
+    # Each later year says how far its horizon was off in the backtest, at the same m.
+    assert set(info["backtest"]["mape_pct_by_horizon"]["auto"]) == {"1", "2", "3", "4", "5"}
+    for h, year in enumerate(after.json()["years"], start=1):
+        expected_error = year["expected_error"]
+        assert (expected_error["m"], expected_error["horizon"]) == (6, h)
+        assert expected_error["n"] >= 10 and expected_error["coverage"]["80"] is not None
+    assert after.json()["years"][0]["expected_error"] == after.json()["expected_error"]
+    assert set(after.json()["horizon_calibration"]) == {"2", "3", "4", "5"}
 
 
 def test_csv_body_is_accepted(client):
