@@ -106,7 +106,7 @@ def projections(through: int | None, jobs: int) -> list[str]:
             )
         lines.append(f"  {label:6}: " + "; ".join(cells))
     steps = ", ".join(
-        f"h{h} growth {s.growth:.2f} spread {s.spread:.2f}"
+        f"h{h} growth {s.growth:.2f} spread {s.spread:.2f} tail {s.tail:.2f}"
         for h, s in enumerate(ensemble.steps, start=2)
     )
     lines.append(f"  steps: {steps}")

@@ -21,10 +21,38 @@ from exportcast.models.totals import widen_around_log_median
 class YearStep:
     """How one later year's totals are corrected (`calibrate_years`): the median's growth
     over the current year's median is multiplied by `growth` (1: as the members said, 0:
-    the current year's median repeated), then the spread around it by `spread`."""
+    the current year's median repeated), then the spread around it by `spread`, and the
+    tails beyond the 80% interval further where the 95% interval needs it (`tail`: the
+    factor the 95% interval needs; see `widen_tails`)."""
 
     growth: float = 1.0
     spread: float = 1.0
+    tail: float = 0.0  # 0: no further widening of the tails
+
+    def widen(self, values: np.ndarray) -> np.ndarray:
+        return widen_tails(values, self.spread, self.tail)
+
+
+def widen_tails(values: np.ndarray, inner: float, outer: float) -> np.ndarray:
+    """Positive values spread `inner` times as far from their median on the log scale, and
+    beyond the 80% interval's half-width further still if the 95% half-width needs `outer`
+    times its own (piecewise linear in the distance from the median, so order is kept).
+
+    Tails are only ever widened beyond `inner`: one factor learned at 80% can leave the 95%
+    interval too narrow, while a 95% factor from 20-60 cases is too noisy to narrow on."""
+    widened = widen_around_log_median(values, inner)
+    if outer <= inner:
+        return widened
+    logs = np.log(values)
+    centre = np.median(logs)
+    distance = logs - centre
+    far = np.abs(distance)
+    h80, h95 = np.percentile(far, [80, 95])
+    if not h95 > h80 > 0:
+        return widened
+    beyond = (outer * h95 - inner * h80) / (h95 - h80)
+    moved = np.where(far <= h80, inner * far, inner * h80 + beyond * (far - h80))
+    return np.exp(centre + np.sign(distance) * moved)
 
 
 def growth_factor(median: float, anchor: float | None, growth: float) -> float:
@@ -64,7 +92,7 @@ def calibrate_years(
         step = step_for(steps, k + 1)
         moved = years[k] * factor
         moved = moved * growth_factor(float(np.median(moved)), anchor, step.growth)
-        out[k] = widen_around_log_median(moved, step.spread)
+        out[k] = step.widen(moved)
     return out
 
 
@@ -101,6 +129,6 @@ def calibrate_paths(
         block = paths[:, start : start + 12]
         block *= growth_factor(float(np.median(block.sum(axis=1))), anchor, step.growth)
         total = block.sum(axis=1)
-        block *= (widen_around_log_median(total, step.spread) / total)[:, None]
+        block *= (step.widen(total) / total)[:, None]
         start, h = start + 12, h + 1
     return paths

@@ -324,6 +324,10 @@ class YearOut(Out):
 class HorizonStepOut(Out):
     growth: float = Field(description="share of the members' projected growth kept (0-1)")
     spread: float = Field(description="conformal widening (> 1) or narrowing of the year")
+    tail: float = Field(
+        description="the factor the 95% interval needed; the tails beyond the 80% bounds "
+        "are widened further where it exceeds `spread` (never narrowed further)"
+    )
 
 
 class TargetOut(Out):

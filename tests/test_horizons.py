@@ -26,7 +26,7 @@ from exportcast.models.registry import get_model
 from exportcast.models.series import MonthlySeries
 
 steps = st.lists(
-    st.builds(YearStep, st.floats(0.0, 1.0), st.floats(0.3, 2.5)),
+    st.builds(YearStep, st.floats(0.0, 1.0), st.floats(0.3, 2.5), st.floats(0.0, 3.0)),
     min_size=0,
     max_size=4,
 )
@@ -63,6 +63,21 @@ def test_a_growth_step_moves_a_later_year_towards_the_first_years_median():
     kept = calibrate_years(np.stack([first, later]), 0.0, 1.0, [YearStep(growth=0.0)])
     assert np.median(kept[1]) == pytest.approx(anchor)
     assert np.std(np.log(kept[1])) == pytest.approx(np.std(np.log(later)))  # spread is kept
+
+
+@given(st.floats(0.3, 2.5), st.floats(0.0, 3.0), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_tails_are_widened_to_the_95_percent_factor_and_never_narrowed(inner, outer, seed):
+    values = np.exp(np.random.default_rng(seed).standard_t(5, 4001) * 0.1 + 3)
+    out = YearStep(spread=inner, tail=outer).widen(values)
+    logs = np.log(values)
+    before = np.abs(logs - np.median(logs))
+    after = np.abs(np.log(out) - np.median(np.log(out)))
+    assert np.percentile(after, 80) == pytest.approx(inner * np.percentile(before, 80), rel=1e-2)
+    factor = max(inner, outer)
+    assert np.percentile(after, 95) == pytest.approx(factor * np.percentile(before, 95), rel=1e-2)
+    assert np.array_equal(np.argsort(out, kind="stable"), np.argsort(values, kind="stable"))
+    assert np.median(out) == pytest.approx(np.median(values))
 
 
 def horizon_case(projected: float, actual: float, anchor: float = 100.0) -> Case:

@@ -153,8 +153,10 @@ def shifted(case: Case, growth: float) -> Case:
     )
 
 
-def year_step(past: Sequence[Case], level: float) -> YearStep:
+def year_step(past: Sequence[Case], level: float, growth: float | None = None) -> YearStep:
     """A later year's correction from past uncalibrated cases of its horizon: the growth
-    shrink first, then the conformal factor of the cases as shrunk."""
-    growth = shrink_growth(past)
-    return YearStep(growth, calibration_scale([shifted(c, growth) for c in past], level))
+    shrink first (learned from these cases unless given), then the conformal factors of the
+    cases as shrunk, at `level` and at 95% for the tails."""
+    growth = shrink_growth(past) if growth is None else growth
+    moved = [shifted(c, growth) for c in past]
+    return YearStep(growth, calibration_scale(moved, level), calibration_scale(moved, 95.0))
