@@ -108,12 +108,11 @@ def calibrate_paths(
     so a path's level stays continuous. Then each later calendar year's block of months
     takes its year's step: every path's block moves so the median's growth over the
     current year's median total (`year_to_date` plus the rest) shrinks by the step's
-    `growth`, then each path's block is scaled so the
-    year's total spreads `spread` times as far around its median (the last step serves the
-    years beyond).
+    `growth`, then each path's block is scaled so the year's total spreads as the step
+    says around its median (the last step serves the years beyond).
 
-    The year totals of the result are `learning.calibrate_years` of the raw totals (tested):
-    what the backtest measured is what is served."""
+    The year totals of the result are `calibrate_years` of the raw totals (tested): what
+    the backtest measured is what is served."""
     k = max(1, min(months_left, paths.shape[1]))
     if scale != 1.0:
         rest = paths[:, :k].sum(axis=1)

@@ -77,10 +77,11 @@ def simulate(
     first = series.end + 1
     horizon = max(horizon or 0, totals.months_needed(first, years))
     started = time.perf_counter()
+    reading = read_latest(series, flashes, country) if flashes else None
     if model == "auto":
         ensemble = fit_auto(series, learning)
         fit_seconds = time.perf_counter() - started
-        mixture = ensemble.mixture(horizon, n_paths, seed)
+        mixture = ensemble.mixture(horizon, n_paths, seed, calibrated=False)
         paths, labels = mixture.paths, mixture.labels
         members, description = ensemble.members, ensemble.description
         learned = ensemble.learned or {
@@ -88,19 +89,23 @@ def simulate(
         }
         if ensemble.skipped:
             learned = {**learned, "skipped": ensemble.skipped}
+        calibrate = ensemble.calibrate
     else:
         fitted = get_model(model).fit(series)
         fit_seconds = time.perf_counter() - started
         paths, labels = fitted.sample_paths(horizon, n_paths, seed), None
         members, description, learned = (fitted.name,), fitted.description, {}
-    reading = read_latest(series, flashes, country) if flashes else None
+        calibrate = None
+    # A flash is read into the members' own paths; the calibration learned from backtests
+    # (without flashes) then applies to what they say with it.
+    before = (calibrate(paths) if calibrate else paths)[:, 0].copy()
+    if reading is not None and reading.belief is not None:
+        paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31))
+    if calibrate is not None:
+        paths = calibrate(paths)
     if reading is not None:
-        before = paths[:, 0].copy()
-        if reading.belief is not None:
-            paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31))
-            learned = {**learned, "flash": reading_record(reading, before, paths[:, 0])}
-        else:
-            learned = {**learned, "flash": reading_record(reading, before)}
+        after = paths[:, 0] if reading.belief is not None else None
+        learned = {**learned, "flash": reading_record(reading, before, after)}
     validate_paths(paths, n_paths, horizon)
     return Simulation(
         series_id=series.id,

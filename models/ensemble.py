@@ -63,6 +63,8 @@ class FittedEnsemble(FittedModel):
         self.learned = dict(learned or {})
         parts = ", ".join(f"{n} {w:.2f}" for n, w in self.weights.items())
         self.description = f"mixture of sample paths ({parts}), calibration x{scale:.2f}"
+        if self.steps:
+            self.description += f", growth after this year x{self.steps[0].growth:.2f}"
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -95,8 +97,15 @@ class FittedEnsemble(FittedModel):
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
         return self.mixture(horizon, n_paths, seed).paths
 
-    def mixture(self, horizon: int, n_paths: int, seed: int) -> Mixture:
-        """Paths, and which member drew each, so one member's paths can be served alone."""
+    def calibrate(self, paths: np.ndarray) -> np.ndarray:
+        """The mixture's paths with what was learned of the current and later years."""
+        return calibrate_paths(paths, self.months_left, self.scale, self.steps, self.year_to_date)
+
+    def mixture(self, horizon: int, n_paths: int, seed: int, calibrated: bool = True) -> Mixture:
+        """Paths, and which member drew each, so one member's paths can be served alone.
+
+        `calibrated=False` leaves the calibration to the caller (`calibrate`): a flash is
+        read into the members' own paths first, as the nowcast backtest measured it."""
         counts = allocate(n_paths, self._weights)
         blocks, labels = [], []
         for i, (member, count) in enumerate(zip(self.fitted, counts, strict=True)):
@@ -104,7 +113,8 @@ class FittedEnsemble(FittedModel):
                 blocks.append(member.sample_paths(horizon, count, seed + 7919 * (i + 1)))
                 labels.append(np.full(count, i, dtype=np.int8))
         paths, label = np.vstack(blocks), np.concatenate(labels)
-        paths = calibrate_paths(paths, self.months_left, self.scale, self.steps, self.year_to_date)
+        if calibrated:
+            paths = self.calibrate(paths)
         # Interleave so any prefix of the paths is itself a fair mixture.
         order = rng_for(seed, 99).permutation(len(paths))
         return Mixture(paths[order], label[order])

@@ -152,7 +152,7 @@ def flash_backtest(
             if variant != "none" and flash is None:
                 continue
             weights = dict(state.weights)
-            mix, labels = _mix(blocks, weights, state.scale, months_left)
+            mix, labels = _mix(blocks, weights)
             belief = None
             if flash is not None:
                 try:
@@ -160,6 +160,9 @@ def flash_backtest(
                 except NotEnoughHistory:
                     continue
                 mix = condition_paths(mix, labels, belief, rng)
+            # As a live forecast does it: the flash read into the members' paths, then the
+            # calibration learned from backtests without flashes.
+            mix = calibrate_paths(mix, months_left, state.scale)
             (year,) = totals.year_totals(mix[:, :months_left], t, year_to_date, years=1)
             cases.append(
                 FlashCase(
@@ -181,16 +184,14 @@ def flash_backtest(
     return cases
 
 
-def _mix(
-    blocks: dict[str, np.ndarray], weights: dict[str, float], scale: float, months_left: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The members' paths mixed and calibrated as `auto` mixes them."""
+def _mix(blocks: dict[str, np.ndarray], weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The members' paths mixed as `auto` mixes them (calibrated by the caller)."""
     names = list(blocks)
     n = min(len(b) for b in blocks.values())
     counts = allocate(n, [weights.get(k, 0.0) for k in names])
     parts = [blocks[k][:c].astype(float) for k, c in zip(names, counts, strict=True)]
     labels = np.concatenate([np.full(c, i) for i, c in enumerate(counts)])
-    return calibrate_paths(np.vstack(parts), months_left, scale), labels
+    return np.vstack(parts), labels
 
 
 def summary(cases: Sequence[FlashCase], variant: str, years: range | None = None) -> dict:

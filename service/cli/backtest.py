@@ -154,6 +154,15 @@ def horizons_table(report: HorizonReport) -> str:
             cov = s.score.coverage
             row += f"{s.score.mape:6.1f} {cov[80.0]:4.0%} {cov[95.0]:4.0%} {s.brier:6.3f}  "
         lines.append(row)
+    lines.append("")
+    lines.append("bias % / Winkler score of the 95% interval (% of the total)")
+    for model in report.models():
+        row = f"{model:10}"
+        for h in horizons:
+            s = report.score(model, h)
+            w = "" if s is None or s.score.winkler95 is None else f"{s.score.winkler95:.1f}"
+            row += f"{'-':>24}" if s is None else f"{s.score.bias:8.1f} {w:>7}        "
+        lines.append(row)
     first = report.score("auto", horizons[0])
     if first is not None:
         lines.append(
