@@ -3,6 +3,8 @@ target probabilities, and the backtest's walk without look-ahead, on real data."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -154,19 +156,18 @@ def test_parse_horizons():
             parse_horizons(bad)
 
 
+def short_backtest(series: MonthlySeries, cache: Path):
+    """Two fast members, origins 2007 on at two months known: seconds, on real data."""
+    return horizon_backtest(
+        series, ["growth", "snaive"], get_model, from_year=2007, months=[0, 6], n_paths=300,
+        cache_dir=cache,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def short_run(fit_cache):
     series = load_bundled().through(2014 * 12 + 11)
-    report = horizon_backtest(
-        series,
-        ["growth", "snaive"],
-        get_model,
-        from_year=2007,
-        months=[0, 6],
-        n_paths=300,
-        cache_dir=fit_cache / "horizons",
-    )
-    return series, report
+    return series, short_backtest(series, fit_cache / "horizons")
 
 
 def test_the_multi_year_backtest_scores_every_horizon_on_real_data(short_run):
@@ -192,15 +193,7 @@ def test_a_horizon_case_does_not_see_the_future(short_run, fit_cache):
     cut = 2010 * 12 - series.start
     values[cut:] *= 1.3
     changed = MonthlySeries(series.id, series.unit, series.start, values, series.name)
-    other = horizon_backtest(
-        changed,
-        ["growth", "snaive"],
-        get_model,
-        from_year=2007,
-        months=[0, 6],
-        n_paths=300,
-        cache_dir=fit_cache / "horizons",
-    )
+    other = short_backtest(changed, fit_cache / "horizons")
     for h in range(1, 6):
         for model in ("auto", "growth", "flat", "rw_drift"):
             at = {(c.origin_year, c.m): c for c in report.select(model, h)}

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from exportcast.models.evaluation.horizons import (
@@ -83,12 +84,19 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=cache / series.id,
         progress=progress_bar("fitting"),
     )
-    if args.json:
-        print(json.dumps(as_json(report), indent=1))
-    else:
-        print(table(report))
+    return show(args, lambda: as_json(report), lambda: table(report), lambda p: plot(report, p))
+
+
+def show(
+    args: argparse.Namespace,
+    as_dict: Callable[[], dict],
+    text: Callable[[], str],
+    draw: Callable[[Path], None],
+) -> int:
+    """A report as JSON or a table, and its plot if one was asked for."""
+    print(json.dumps(as_dict(), indent=1) if args.json else text())
     if args.plot:
-        plot(report, args.plot)
+        draw(args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
 
@@ -113,14 +121,12 @@ def run_horizons(
         cache_dir=cache / series.id,
         progress=progress_bar("fitting"),
     )
-    if args.json:
-        print(json.dumps(horizons_json(report), indent=1))
-    else:
-        print(horizons_table(report))
-    if args.plot:
-        plot_horizons(report, args.plot)
-        print(f"plot written to {args.plot}", file=sys.stderr)
-    return 0
+    return show(
+        args,
+        lambda: horizons_json(report),
+        lambda: horizons_table(report),
+        lambda p: plot_horizons(report, p),
+    )
 
 
 def horizons_json(report: HorizonReport) -> dict:
