@@ -12,12 +12,15 @@ import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
+from exportcast.models.references import PERCENTILES
 from exportcast.models.results import (
     Forecast,
     MonthlyForecast,
     MonthQuantiles,
     TargetOutlook,
     YearProjection,
+    amount_key,
+    level_key,
 )
 from exportcast.models.series import MonthlySeries, format_month
 
@@ -168,6 +171,33 @@ def summarise(
         expected_error=learned.get("expected_error"),
         flash=learned.get("flash"),
     )
+
+
+def snapshot(
+    sim: Simulation,
+    years: int = 5,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    targets: Sequence[float] = (),
+) -> list[dict[str, Any]]:
+    """What a version said of each year, kept with the version for its track record: the
+    median, intervals, target probabilities and the percentiles 1-99 of each year's total
+    (where an outside forecast of that year fell in this distribution)."""
+    out = []
+    for d, o in list(zip(sim.year_draws, sim.sorted_years, strict=True))[:years]:
+        out.append(
+            {
+                "year": d.year,
+                "months_observed": d.months_observed,
+                "median": round(float(o.median()), 3),
+                "intervals": {
+                    level_key(lv): [round(float(x), 3) for x in o.central_interval(lv)]
+                    for lv in levels
+                },
+                "prob_at_least": {amount_key(t): round(o.share_at_least(t), 4) for t in targets},
+                "percentiles": [round(float(o.percentile(q)), 3) for q in PERCENTILES],
+            }
+        )
+    return out
 
 
 def monthly_quantiles(

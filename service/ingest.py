@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from exportcast.models.nowcast.flashes import check_flash_rows, read_flash_csv
+from exportcast.models.references import check_reference_rows, read_reference_csv
 from exportcast.models.validate import Location, Problem, SeriesError, check_rows, read_csv_rows
 from exportcast.service.schemas import MAX_ROWS
-from exportcast.service.store import FlashOutcome, IngestOutcome, Store
+from exportcast.service.store import FlashOutcome, IngestOutcome, ReferenceOutcome, Store
 
 
 def _json_rows(
@@ -83,3 +84,33 @@ def ingest_flash_rows(store: Store, series_id: str, rows: list[FlashRow]) -> Fla
     if len(rows) > MAX_ROWS:
         raise SeriesError([Problem(f"the batch has {len(rows)} rows; at most {MAX_ROWS}")])
     return store.ingest_flashes(series_id, check_flash_rows(rows))
+
+
+ReferenceRow = tuple[Location, object, object, object, object, object]
+REFERENCE_FIELDS = ("forecaster", "published", "year", "value", "source")
+
+
+def reference_rows_from_json(payload: Any) -> list[ReferenceRow]:
+    # `source` may be left out of an item.
+    if isinstance(payload, dict) and isinstance(payload.get("references"), list):
+        items = payload["references"]
+        payload = {
+            "references": [
+                {"source": "", **item} if isinstance(item, dict) else item for item in items
+            ]
+        }
+    return _json_rows(payload, "references", REFERENCE_FIELDS, check_reference_rows)
+
+
+def reference_rows_from_csv(text: str) -> list[ReferenceRow]:
+    return list(read_reference_csv(text))
+
+
+def ingest_reference_rows(
+    store: Store, series_id: str, rows: list[ReferenceRow]
+) -> ReferenceOutcome:
+    if not rows:
+        raise SeriesError([Problem("the batch has no references")])
+    if len(rows) > MAX_ROWS:
+        raise SeriesError([Problem(f"the batch has {len(rows)} rows; at most {MAX_ROWS}")])
+    return store.ingest_references(series_id, check_reference_rows(rows))

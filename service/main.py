@@ -11,7 +11,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exportcast.models.datasets import BUNDLED, bundled_text, load_bundled_flashes
+from exportcast.models.datasets import (
+    BUNDLED,
+    bundled_text,
+    load_bundled_flashes,
+    load_bundled_references,
+)
 from exportcast.models.simulation import Simulation
 from exportcast.models.validate import check_rows, read_csv_rows
 from exportcast.service.api.body_limit import BodySizeLimit
@@ -22,7 +27,9 @@ from exportcast.service.api.routes import (
     health,
     jobs,
     observations,
+    references,
     series,
+    track_record,
     versions,
 )
 from exportcast.service.config import Settings, get_settings
@@ -54,6 +61,7 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports") -> bool:
         batch,
         country=meta.country,
         flashes=load_bundled_flashes(series_id),
+        references=load_bundled_references(series_id),
     )
 
 
@@ -110,7 +118,18 @@ def create_app(
     app.state.settings = settings
     for exc_type, handler in HANDLERS.items():
         app.add_exception_handler(exc_type, handler)
-    for module in (series, observations, flashes, forecasts, versions, jobs, health):
+    routers = (
+        series,
+        observations,
+        flashes,
+        references,
+        forecasts,
+        track_record,
+        versions,
+        jobs,
+        health,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, settings=settings)
     app.add_middleware(DefaultForecastReads, state=app.state)

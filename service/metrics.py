@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -66,9 +67,35 @@ class ForecastGauges:
             "probability that the year total reaches the target",
             labels=["series", "year", "target"],
         )
+        age = GaugeMetricFamily(
+            "exportcast_model_version_age_seconds",
+            "seconds since the active version was made",
+            labels=["series"],
+        )
+        through = GaugeMetricFamily(
+            "exportcast_data_through_month",
+            "the active version's last published month, as YYYYMM",
+            labels=["series"],
+        )
+        change = GaugeMetricFamily(
+            "exportcast_current_year_median_change_ratio",
+            "the current year's median against the previous version's, minus one",
+            labels=["series", "year"],
+        )
+        now = time.time()
         active: ActiveForecasts | None = getattr(self.state, "active", None)
         for a in active.all() if active is not None else []:
             version.add_metric([a.series_id], a.version)
+            made = datetime.fromisoformat(a.created_at.replace("Z", "+00:00")).timestamp()
+            age.add_metric([a.series_id], max(0.0, now - made))
+            through.add_metric(
+                [a.series_id], (a.data_through // 12) * 100 + a.data_through % 12 + 1
+            )
+            if a.previous_median and a.forecast.years:
+                first = a.forecast.years[0]
+                change.add_metric(
+                    [a.series_id, str(first.year)], first.median / a.previous_median - 1
+                )
             for y in a.forecast.years:
                 year = str(y.year)
                 median.add_metric([a.series_id, year], y.median)
@@ -77,7 +104,7 @@ class ForecastGauges:
                     high.add_metric([a.series_id, year, f"{level:g}"], hi)
                 for target, p in y.prob_at_least.items():
                     prob.add_metric([a.series_id, year, amount_key(target)], p)
-        yield from (version, median, low, high, prob)
+        yield from (version, median, low, high, prob, age, through, change)
 
 
 class Metrics:

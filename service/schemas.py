@@ -210,6 +210,118 @@ class FlashList(Out):
     flashes: list[FlashOut]
 
 
+DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+class ReferenceIn(BaseModel):
+    forecaster: str = Field(
+        min_length=1,
+        max_length=200,
+        examples=["KITA"],
+        json_schema_extra={"pattern": PRINTABLE},
+        description="who published the forecast",
+    )
+    published: str = Field(pattern=DATE, examples=["2025-12-05"], description="YYYY-MM-DD")
+    year: int = Field(ge=1900, le=2200, examples=[2026], description="the year forecast")
+    value: float = Field(gt=0, le=MAX_VALUE, examples=[711000.0], description="series' unit")
+    source: str = Field(
+        "",
+        max_length=200,
+        json_schema_extra={"pattern": PRINTABLE},
+        description="where it was published",
+    )
+
+
+class ReferenceBatch(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "references": [
+                        {
+                            "forecaster": "KITA",
+                            "published": "2025-12-05",
+                            "year": 2026,
+                            "value": 711000.0,
+                            "source": "Korea JoongAng Daily 2025-12-05",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+    references: list[ReferenceIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class ReferenceKey(Out):
+    forecaster: str
+    published: str
+    year: int
+
+
+class ReferenceOut(ReferenceKey):
+    value: float
+    source: str
+    recorded_at: str
+
+
+class ReferenceList(Out):
+    series: str
+    as_of: str | None
+    references: list[ReferenceOut]
+
+
+class ReferencesAccepted(Out):
+    accepted: int
+    new: list[ReferenceKey]
+    revised: list[ReferenceKey]
+    unchanged: list[ReferenceKey]
+
+
+class TrackPointOut(Out):
+    """What the model said of the year with data through a month."""
+
+    source: str = Field(
+        description="live: a version the service made; backtest: refitted "
+        "on the data through that month only, before the service ran"
+    )
+    data_through: str
+    version: int | None = Field(description="the model version (live points)")
+    created_at: str | None = Field(description="when that version was made (live points)")
+    months_observed: int = Field(description="months of the year published then")
+    median: float
+    intervals: dict[str, Interval] = Field(description="level -> [low, high] (backtest: 80 only)")
+    prob_at_least: dict[str, float] = Field(description="target -> probability (live points)")
+    error_pct: float | None = Field(description="(median - actual) / actual, once complete")
+
+
+class ReferencePointOut(Out):
+    """An outside forecast of the year, beside the model's distribution at its date."""
+
+    forecaster: str
+    published: str
+    value: float
+    source: str
+    error_pct: float | None = Field(description="(value - actual) / actual, once complete")
+    model_data_through: str | None = Field(
+        description="the data the model had at the publication date (the latest point then)"
+    )
+    model_median: float | None
+    percentile: float | None = Field(
+        description="where the figure fell in the model's distribution then (0.5: below its "
+        "1st percentile, 99.5: above its 99th)"
+    )
+
+
+class TrackRecordOut(Out):
+    series: str
+    unit: str
+    year: int
+    actual: float | None = Field(description="the year's total once all twelve months are in")
+    points: list[TrackPointOut] = Field(description="oldest data first")
+    references: list[ReferencePointOut]
+
+
 class JobRef(Out):
     id: int
     status_url: str

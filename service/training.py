@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.parallel import process_pool
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import MonthlySeries, format_month
-from exportcast.models.simulation import Simulation, implausibility
+from exportcast.models.simulation import Simulation, implausibility, snapshot
 from exportcast.service import artifacts
 from exportcast.service.config import Settings
 from exportcast.service.logs import configure_process_logging
@@ -52,6 +52,7 @@ class TrainRequest:
     dask_scheduler: str | None = None  # or a Dask cluster for them
     flashes: tuple[Flash, ...] = ()  # partial-month figures: the next month's, and history
     country: str | None = None  # whose working days the flashes are read with
+    targets: tuple[float, ...] = ()  # the series' default targets, for its track record
 
     def learning(self) -> Learning:
         executor = cluster_executor(self.dask_scheduler) if self.dask_scheduler else None
@@ -84,8 +85,11 @@ def prefetch(request: TrainRequest) -> int:
     return prefetch_next(request.series, AUTO_MEMBERS, get_model, request.learning())
 
 
-def version_record(sim: Simulation, created_at: str, version: int = 0) -> VersionRecord:
-    """What the store keeps about a version besides its paths (numbered when stored)."""
+def version_record(
+    sim: Simulation, created_at: str, version: int = 0, targets: Sequence[float] = ()
+) -> VersionRecord:
+    """What the store keeps about a version besides its paths (numbered when stored), with
+    what it said of each year (`projections`) for the series' track record."""
     return VersionRecord(
         series_id=sim.series_id,
         version=version,
@@ -95,7 +99,12 @@ def version_record(sim: Simulation, created_at: str, version: int = 0) -> Versio
         members=sim.members,
         description=sim.description,
         fit_seconds=round(sim.fit_seconds, 3),
-        info={**sim.learned, "n_paths": sim.n_paths, "horizon": sim.horizon},
+        info={
+            **sim.learned,
+            "n_paths": sim.n_paths,
+            "horizon": sim.horizon,
+            "projections": snapshot(sim, targets=targets),
+        },
     )
 
 
@@ -280,6 +289,7 @@ class JobRunner:
             self.settings.dask_scheduler,
             tuple(Flash(f.month, f.period, f.value) for f in flashes),
             record.country,
+            tuple(record.targets),
         )
 
     async def _retrain(self, request: TrainRequest, slot: int) -> tuple[Simulation, VersionRecord]:
@@ -298,7 +308,7 @@ class JobRunner:
         problem = implausibility(sim, series, self.settings.implausible_factor)
         if problem:
             raise RetrainFailed(problem)
-        version = version_record(sim, stamp(utc_now()))
+        version = version_record(sim, stamp(utc_now()), targets=request.targets)
         blob = await asyncio.to_thread(artifacts.dump, sim)
         number = await asyncio.to_thread(self.store.add_version, version, blob, True)
         log.info(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from exportcast.service.config import Settings
 
@@ -62,3 +63,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def scrape(client) -> dict[str, list]:
+    """Samples by sample name (`..._total`, `..._bucket`, ...)."""
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    samples: dict[str, list] = {}
+    for family in text_string_to_metric_families(r.text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+def value(samples: dict[str, list], name: str, **labels: str) -> float | None:
+    found = [s.value for s in samples.get(name, []) if labels.items() <= s.labels.items()]
+    return sum(found) if found else None

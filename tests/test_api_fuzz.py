@@ -22,12 +22,14 @@ EXAMPLES = 25  # per operation and mode: bounded so the default test run stays s
 # Whether a schema-valid request is accepted here depends on what is stored, which no
 # schema can say: a batch that would leave a gap or repeat a month, a flash past the month
 # after the last, a `model` that is not a member of the active version, levels or targets
-# as comma-separated text whose numbers break the question's limits. There a 422 naming
+# as comma-separated text whose numbers break the question's limits, an outside forecast
+# published after today or of a year that had ended. There a 422 naming
 # the problem is right, and only that check is left out (no 5xx, every answer documented
 # and invalid requests refused still hold).
 STATEFUL = {
     "POST /v1/series/{series_id}/observations",
     "POST /v1/series/{series_id}/flashes",
+    "POST /v1/series/{series_id}/references",
     "GET /v1/series/{series_id}/forecast",
     "GET /v1/series/{series_id}/forecast/monthly",
 }

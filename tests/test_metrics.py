@@ -9,30 +9,21 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.parser import text_string_to_metric_families
 
 from exportcast.service.main import create_app
-from tests.service_helpers import AUTH, explode, settings_for, wait_for, wait_job, wait_ready
+from tests.service_helpers import (
+    AUTH,
+    explode,
+    scrape,
+    settings_for,
+    value,
+    wait_for,
+    wait_job,
+    wait_ready,
+)
 from tests.test_service_process import serving
 
 FORECAST = "/v1/series/{series_id}/forecast"
-
-
-def scrape(client) -> dict[str, list]:
-    """Samples by sample name (`..._total`, `..._bucket`, ...)."""
-    r = client.get("/metrics")
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/plain")
-    samples: dict[str, list] = {}
-    for family in text_string_to_metric_families(r.text):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append(sample)
-    return samples
-
-
-def value(samples: dict[str, list], name: str, **labels: str) -> float | None:
-    found = [s.value for s in samples.get(name, []) if labels.items() <= s.labels.items()]
-    return sum(found) if found else None
 
 
 def test_metrics_count_and_time_requests_and_expose_forecasts(data_dir):

@@ -112,6 +112,20 @@ def test_every_documented_route_answers_as_documented(served):
     for query in ("", "?years=2"):
         response = client.get(f"/v1/series/kr-exports/forecast{query}")
         assert check(doc, "/v1/series/{series_id}/forecast", "get", response)["flash"]["used"]
+    references = "/v1/series/{series_id}/references"
+    url = references.format(series_id="kr-exports")
+    assert len(check(doc, references, "get", client.get(url))["references"]) == 11
+    row = {"forecaster": "X", "published": "2026-01-05", "year": 2026, "value": 7e5}
+    bad = client.post(url, json={"references": [{**row, "year": 1990}]}, headers=AUTH)
+    assert check(doc, references, "post", bad)["errors"]
+    good = client.post(url, json={"references": [row]}, headers=AUTH)
+    assert check(doc, references, "post", good)["new"]
+    track = "/v1/series/{series_id}/track-record"
+    for year in (2025, 2026):
+        response = client.get(track.format(series_id="kr-exports"), params={"year": year})
+        assert check(doc, track, "get", response)["references"]
+    check(doc, track, "get", client.get(track.format(series_id="kr-exports")))  # no year
+    seen |= {(references, "get"), (references, "post"), (track, "get")}
     path = "/v1/series/{series_id}/observations"
     bad = client.post(
         path.format(series_id="kr-exports"),

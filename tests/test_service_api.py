@@ -13,7 +13,16 @@ from exportcast.models.datasets import load_bundled
 from exportcast.service.main import create_app
 from exportcast.service.serving.bodies import ForecastQuery, VersionStamp, etag_for
 from tests.postgres_server import PostgresServer, server_binaries
-from tests.service_helpers import AUTH, crash, explode, settings_for, wait_job, wait_ready
+from tests.service_helpers import (
+    AUTH,
+    crash,
+    explode,
+    scrape,
+    settings_for,
+    value,
+    wait_job,
+    wait_ready,
+)
 
 
 @pytest.fixture
@@ -117,6 +126,19 @@ def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
         assert expected_error["n"] >= 10 and expected_error["coverage"]["80"] is not None
     assert after.json()["years"][0]["expected_error"] == after.json()["expected_error"]
     assert set(after.json()["horizon_calibration"]) == {"2", "3", "4", "5"}
+    # The track record of 2026 now has both versions, oldest first, and /metrics says how
+    # the current year's median moved from the one to the other.
+    record = client.get("/v1/series/kr-exports/track-record", params={"year": 2026}).json()
+    live = [p for p in record["points"] if p["source"] == "live"]
+    assert [(p["version"], p["data_through"]) for p in live] == [(1, "2026-05"), (2, "2026-06")]
+    medians = [before.json()["years"][0]["median"], after.json()["years"][0]["median"]]
+    assert [p["median"] for p in live] == pytest.approx(medians, rel=1e-6)
+    samples = scrape(client)
+    kr = {"series": "kr-exports"}
+    change = value(samples, "exportcast_current_year_median_change_ratio", **kr, year="2026")
+    assert change == pytest.approx(medians[1] / medians[0] - 1, rel=1e-4)
+    assert value(samples, "exportcast_data_through_month", **kr) == 202606
+    assert 0 <= value(samples, "exportcast_model_version_age_seconds", **kr) < 3600
 
 
 def test_csv_body_is_accepted(client):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
+from exportcast.models.references import Reference, parse_reference_csv
 from exportcast.models.series import MonthlySeries
 from exportcast.models.validate import parse_csv
 
@@ -20,6 +21,7 @@ class BundledSeries:
     source: str
     country: str | None = None  # whose working days and holidays its flashes are read with
     flash_file: str | None = None  # its partial-month flashes, when bundled
+    references_file: str | None = None  # outside forecasts of its annual totals, when bundled
 
 
 BUNDLED: dict[str, BundledSeries] = {
@@ -30,9 +32,12 @@ BUNDLED: dict[str, BundledSeries] = {
         file="kr-exports.csv",
         targets=(700_000.0, 1_000_000.0),
         source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002); "
-        "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1)",
+        "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1); "
+        "outlooks: KIET, KITA, Korea Eximbank, Bank of Korea and KDI, as reported (each row "
+        "names its report)",
         country="KR",
         flash_file="kr-exports-flash.csv",
+        references_file="kr-exports-outlooks.csv",
     ),
     # Two long series from another country, so that what is learned across horizons is
     # checked (and pooled) beyond Korea.
@@ -77,3 +82,12 @@ def load_bundled_flashes(series_id: str = "kr-exports") -> list[Flash]:
         return []
     text = resources.files(__name__).joinpath(meta.flash_file).read_text(encoding="utf-8")
     return parse_flash_csv(text)
+
+
+def load_bundled_references(series_id: str = "kr-exports") -> list[Reference]:
+    """The bundled series' outside forecasts ([] for a series bundled without them)."""
+    meta = BUNDLED[series_id]
+    if meta.references_file is None:
+        return []
+    text = resources.files(__name__).joinpath(meta.references_file).read_text(encoding="utf-8")
+    return parse_reference_csv(text)

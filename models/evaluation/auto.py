@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,13 @@ from exportcast.models.evaluation.backtest import ModelFactory, Progress, logged
 from exportcast.models.evaluation.origins import HORIZONS, Fitted, Origin, Results, origins
 from exportcast.models.evaluation.scoring import Case, case_from_draws, expected_error, score
 from exportcast.models.families.base import FittedModel
+from exportcast.models.references import PERCENTILES
 from exportcast.models.series import MonthlySeries, format_month
 
 log = logging.getLogger("exportcast.models.learning")
 
 CALIBRATION_LEVEL = 80.0
+TRACKED_HORIZONS = 2  # a year's backtest track record starts in the year before it
 MIX_DRAWS = 1000
 
 
@@ -210,6 +212,9 @@ class Walk:
     cases: list[Case]
     raw: list[Case]
     states: dict[Origin, AutoState]
+    # The percentiles 1-99 of the totals of horizons 1..TRACKED_HORIZONS at each origin, as
+    # served, whether or not those years are complete yet.
+    percentiles: dict[tuple[Origin, int], np.ndarray] = field(default_factory=dict)
 
 
 def learn_auto(
@@ -220,7 +225,7 @@ def learn_auto(
     Members missing from `results` at an origin (left out of the backtest there) are left
     out of the mixture there; an origin without any member gets no case."""
     member_cases = {m: cases_for(series, m, results, at) for m in members}
-    walk = Walk([], [], {})
+    walk = Walk([], [], {}, {})
     for origin in sorted(at, key=lambda o: o.cutoff):
         fits = {m: results[(m, origin)] for m in members if (m, origin) in results}
         if not fits:
@@ -234,6 +239,8 @@ def learn_auto(
         walk.states[origin] = state
         raw, calibrated = auto_draws(state, fits, year_to_date_at(series, origin))
         anchor = float(np.median(calibrated[0]))
+        for h in range(1, min(TRACKED_HORIZONS, len(calibrated)) + 1):
+            walk.percentiles[(origin, h)] = np.percentile(calibrated[h - 1], PERCENTILES)
         for h in range(1, len(raw) + 1):
             case = case_at(series, "auto", origin, h, calibrated[h - 1], anchor)
             before = case_at(series, "auto", origin, h, raw[h - 1], anchor)
@@ -307,6 +314,29 @@ def prefetch_next(
     return made
 
 
+def track_points(walk: Walk, from_year: int) -> list[dict[str, Any]]:
+    """`auto`'s backtest projections of the year in progress and the next (a track record
+    from before the service ran): at each origin from `from_year`, the median, intervals
+    and percentiles 1-99 of those years' totals, with the data through the cut-off only."""
+    out = []
+    for (origin, h), q in sorted(
+        walk.percentiles.items(), key=lambda kv: (kv[0][0].cutoff, kv[0][1])
+    ):
+        if origin.year < from_year:
+            continue
+        out.append(
+            {
+                "year": origin.year + h - 1,
+                "data_through": format_month(origin.cutoff),
+                "months_observed": origin.m if h == 1 else 0,
+                "median": round(float(q[49]), 1),
+                "intervals": {"80": [round(float(q[9]), 1), round(float(q[89]), 1)]},
+                "percentiles": [round(float(x), 1) for x in q],
+            }
+        )
+    return out
+
+
 def learn_now(
     series: MonthlySeries,
     fitted: Sequence[FittedModel],
@@ -372,6 +402,7 @@ def learn_now(
     }
     if results.skipped:
         summary["backtest"]["left_out"] = backtest.left_out(results.skipped)
+    summary["track"] = track_points(walk, first_year + 3)
     log.info(
         "%s: learned with data through %s in %.1fs: weights %s, calibration x%.2f%s",
         series.id,

@@ -27,7 +27,7 @@ from exportcast.models.results import Forecast
 from exportcast.models.simulation import Simulation, summarise
 from exportcast.service import artifacts
 from exportcast.service.serving.bodies import Body, ForecastQuery, VersionStamp, serialise
-from exportcast.service.store import Store, VersionRecord
+from exportcast.service.store import NotFound, Store, VersionRecord
 from exportcast.service.store.base import QuietRepeats
 
 log = logging.getLogger("exportcast.active")
@@ -41,6 +41,9 @@ class Active:
     targets: tuple[float, ...]
     forecast: Forecast  # the default annual forecast, also read by /metrics
     polled: dict[str, Body]  # the default bodies by kind ("annual", "monthly")
+    data_through: int = 0  # month index of the version's last published month
+    # The previous version's median of the current year (for /metrics), if it had one.
+    previous_median: float | None = None
 
     @property
     def series_id(self) -> str:
@@ -64,8 +67,14 @@ class Active:
         return None
 
 
-def activate(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -> Active:
-    """An active version with its default bodies serialised, ready to answer."""
+def activate(
+    sim: Simulation,
+    record: VersionRecord,
+    targets: Sequence[float],
+    previous: VersionRecord | None = None,
+) -> Active:
+    """An active version with its default bodies serialised, ready to answer; `previous`
+    is the version before it, whose projection of the same year /metrics compares."""
     stamp = VersionStamp(record.series_id, record.version, record.created_at)
     annual = ForecastQuery("annual", targets=tuple(targets))
     forecast = summarise(sim, annual.years, annual.levels, annual.targets)
@@ -73,7 +82,16 @@ def activate(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -
         "annual": serialise(sim, stamp, annual, forecast),
         "monthly": serialise(sim, stamp, ForecastQuery("monthly")),
     }
-    return Active(stamp, sim.model, tuple(sim.members), tuple(targets), forecast, polled)
+    year = forecast.years[0].year if forecast.years else None
+    before = next(
+        (p["median"] for p in (previous.info if previous else {}).get("projections", [])
+         if p["year"] == year),
+        None,
+    )  # fmt: skip
+    return Active(
+        stamp, sim.model, tuple(sim.members), tuple(targets), forecast, polled, sim.data_through,
+        before,
+    )  # fmt: skip
 
 
 class ActiveForecasts:
@@ -153,7 +171,7 @@ class ActiveForecasts:
         its paths. Checked against the store under the sync lock, so a version activated
         meanwhile (a rollback, a newer job elsewhere) is never overwritten."""
         series = self.store.get_series(record.series_id)
-        active = activate(sim, record, series.targets)
+        active = activate(sim, record, series.targets, self._previous(record))
         with self._sync_lock:
             if self.store.active_versions().get(record.series_id) == record.version:
                 self._active[record.series_id] = active
@@ -186,7 +204,14 @@ class ActiveForecasts:
 
     def load(self, series_id: str, version: int) -> Active:
         sim, record = self._read(series_id, version)
-        return activate(sim, record, self.store.get_series(series_id).targets)
+        targets = self.store.get_series(series_id).targets
+        return activate(sim, record, targets, self._previous(record))
+
+    def _previous(self, record: VersionRecord) -> VersionRecord | None:
+        try:
+            return self.store.version(record.series_id, record.version - 1)
+        except NotFound:
+            return None
 
     async def follow(self, interval: float) -> None:
         failures = QuietRepeats(log)

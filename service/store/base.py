@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from exportcast.models.nowcast.flashes import Flash
+from exportcast.models.references import Reference
 from exportcast.models.series import Observation
 
 
@@ -109,6 +110,20 @@ class FlashOutcome:
 
 
 @dataclass(frozen=True)
+class StoredReference:
+    reference: Reference
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class ReferenceOutcome:
+    accepted: int
+    new: list[tuple]  # (forecaster, published, year)
+    revised: list[tuple]
+    unchanged: list[tuple]
+
+
+@dataclass(frozen=True)
 class Job:
     id: int
     series_id: str
@@ -176,6 +191,15 @@ class Store(Protocol):
         month past the one after the last published, none breaking 1-10 <= 1-20."""
         ...
 
+    def references(self, id: str, as_of: datetime | None = None) -> list[StoredReference]:
+        """Outside forecasts of the series' annual totals, current or as known at `as_of`."""
+        ...
+
+    def ingest_references(self, id: str, batch: Sequence[Reference]) -> ReferenceOutcome:
+        """Store a checked batch of outside forecasts in one transaction (a (forecaster,
+        published, year) already stored with another value or source is a revision)."""
+        ...
+
     def delete_series(self, id: str) -> None:
         """The series with every vintage, flash, job and model version, in one transaction."""
         ...
@@ -189,6 +213,7 @@ class Store(Protocol):
         batch: Sequence[Observation],
         country: str | None = None,
         flashes: Sequence[Flash] = (),
+        references: Sequence[Reference] = (),
     ) -> bool:
         """Create and fill a series and queue its first retrain, once, if the store is empty."""
         ...

@@ -10,10 +10,11 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from exportcast.models.nowcast.flashes import Flash
+from exportcast.models.references import Reference
 from exportcast.models.series import Observation, format_month
 from exportcast.models.validate import Problem, SeriesError, gap_problem, missing_months
 from exportcast.service.store.base import (
@@ -22,9 +23,11 @@ from exportcast.service.store.base import (
     IngestOutcome,
     Job,
     NotFound,
+    ReferenceOutcome,
     SeriesRecord,
     StoredFlash,
     StoredObservation,
+    StoredReference,
     StoreUnavailable,
     VersionRecord,
     stamp,
@@ -62,6 +65,20 @@ SCHEMA_TEMPLATE = (
     )""",
     """CREATE UNIQUE INDEX IF NOT EXISTS flashes_current
         ON flashes (series_id, month, period) WHERE superseded_at IS NULL""",
+    # Outside forecasts of annual totals (official outlooks), kept with their vintages.
+    """CREATE TABLE IF NOT EXISTS outside_forecasts (
+        series_id TEXT NOT NULL REFERENCES series(id),
+        forecaster TEXT NOT NULL,
+        published TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        value {real} NOT NULL,
+        source TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        superseded_at TEXT
+    )""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS outside_forecasts_current
+        ON outside_forecasts (series_id, forecaster, published, year)
+        WHERE superseded_at IS NULL""",
     """CREATE TABLE IF NOT EXISTS jobs (
         id {identity},
         series_id TEXT NOT NULL REFERENCES series(id),
@@ -364,16 +381,18 @@ class SqlStore:
         table: str,
         key_columns: tuple[str, ...],
         id: str,
-        rows: Sequence[tuple[tuple, float]],
-        current: dict[tuple, float],
+        rows: Sequence[tuple[tuple, Any]],
+        current: dict[tuple, Any],
+        value_columns: tuple[str, ...] = ("value",),
     ) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """Store (key, value) rows as new vintages: a key not stored is added, a changed
         value closes the current row (`superseded_at`) and adds the new one, an unchanged
-        one is left; the keys new, revised and unchanged."""
+        one is left; the keys new, revised and unchanged. With several `value_columns`, a
+        value is a tuple of them."""
         now = stamp(utc_now())
         match = " AND ".join(f"{c} = ?" for c in key_columns)
-        names = ", ".join(key_columns)
-        marks = ", ".join("?" for _ in key_columns)
+        names = ", ".join([*key_columns, *value_columns])
+        marks = ", ".join("?" for _ in [*key_columns, *value_columns])
         new, revised, unchanged = [], [], []
         for key, value in rows:
             if current.get(key) == value:
@@ -388,10 +407,10 @@ class SqlStore:
                 revised.append(key)
             else:
                 new.append(key)
+            values = value if len(value_columns) > 1 else (value,)
             cur.execute(
-                f"INSERT INTO {table} (series_id, {names}, value, recorded_at) "
-                f"VALUES (?, {marks}, ?, ?)",
-                (id, *key, value, now),
+                f"INSERT INTO {table} (series_id, {names}, recorded_at) VALUES (?, {marks}, ?)",
+                (id, *key, *values, now),
             )
         return new, revised, unchanged
 
@@ -492,10 +511,45 @@ class SqlStore:
             job_id = self._queue(cur, id).id
         return FlashOutcome(len(batch), new, revised, unchanged, job_id)
 
+    # -- outside forecasts ---------------------------------------------------------------
+    def references(self, id: str, as_of: datetime | None = None) -> list[StoredReference]:
+        columns = "forecaster, published, year, value, source, recorded_at"
+        rows = self._vintage("outside_forecasts", columns, "published, forecaster, year", id, as_of)
+        return [
+            StoredReference(Reference(date.fromisoformat(p), f, y, v, s), r)
+            for f, p, y, v, s, r in rows
+        ]
+
+    def ingest_references(self, id: str, batch: Sequence[Reference]) -> ReferenceOutcome:
+        with self._write() as cur:
+            self._series_exists(cur, id)
+            return self._ingest_references(cur, id, batch)
+
+    def _ingest_references(self, cur: Any, id: str, batch: Sequence[Reference]) -> ReferenceOutcome:
+        cur.execute(
+            "SELECT forecaster, published, year, value, source FROM outside_forecasts "
+            "WHERE series_id = ? AND superseded_at IS NULL",
+            (id,),
+        )
+        current = {(f, p, y): (v, s) for f, p, y, v, s in cur.fetchall()}
+        rows = [
+            ((r.forecaster, r.published.isoformat(), r.year), (r.value, r.source)) for r in batch
+        ]
+        new, revised, unchanged = self._add_vintages(
+            cur,
+            "outside_forecasts",
+            ("forecaster", "published", "year"),
+            id,
+            rows,
+            current,
+            ("value", "source"),
+        )
+        return ReferenceOutcome(len(batch), new, revised, unchanged)
+
     def delete_series(self, id: str) -> None:
         with self._write() as cur:
             self._series_exists(cur, id)
-            for table in ("observations", "flashes", "jobs", "model_versions"):
+            for table in ("observations", "flashes", "outside_forecasts", "jobs", "model_versions"):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
             cur.execute("DELETE FROM series WHERE id = ?", (id,))
 
@@ -508,6 +562,7 @@ class SqlStore:
         batch: Sequence[Observation],
         country: str | None = None,
         flashes: Sequence[Flash] = (),
+        references: Sequence[Reference] = (),
     ) -> bool:
         # Only a store that never held a series: one whose series were all deleted stays
         # empty across restarts.
@@ -521,6 +576,8 @@ class SqlStore:
             self._ingest(cur, id, batch, queue_retrain=True)
             if flashes:
                 self._ingest_flashes(cur, id, flashes, queue_retrain=True)
+            if references:
+                self._ingest_references(cur, id, references)
             return True
 
     # -- jobs ---------------------------------------------------------------------------

@@ -20,6 +20,9 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**53, description="the model versi
 
 router = APIRouter(prefix="/v1/series/{series_id}/models", tags=["model versions"])
 
+# What a version keeps for the track record, served there (`/track-record`), not here.
+TRACK_KEYS = ("projections", "track")
+
 
 def _list(series_id: str, store) -> VersionList:
     active = store.get_series(series_id).active_version
@@ -36,7 +39,7 @@ def _list(series_id: str, store) -> VersionList:
                 fit_seconds=v.fit_seconds,
                 status="active" if v.version == active else "standby",
                 active=v.version == active,
-                info=v.info,
+                info={k: x for k, x in v.info.items() if k not in TRACK_KEYS},
             )
             for v in store.versions(series_id)
         ],

@@ -1,0 +1,128 @@
+"""The track record and outside forecasts through the HTTP API, on the bundled series: the
+official outlooks come bundled, references are stored all or nothing with their vintages,
+and each year's record sets the model's projections, the actual and the outlooks side by
+side, with where each outlook fell in the model's distribution at its date."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from exportcast.models.datasets import load_bundled, load_bundled_references
+from exportcast.models.references import PERCENTILES, percentile_of
+from exportcast.service.main import create_app
+from tests.service_helpers import AUTH, settings_for, wait_ready
+
+REFS = "/v1/series/kr-exports/references"
+TRACK = "/v1/series/kr-exports/track-record"
+
+
+@pytest.fixture
+def client(data_dir):
+    with TestClient(create_app(settings_for(data_dir))) as c:
+        wait_ready(c, timeout=10)
+        yield c
+
+
+def stored(data_dir) -> int:
+    with sqlite3.connect(data_dir / "exportcast.db") as db:
+        return db.execute("SELECT COUNT(*) FROM outside_forecasts").fetchone()[0]
+
+
+def test_the_official_outlooks_come_with_the_bundled_series(client):
+    listed = client.get(REFS).json()["references"]
+    bundled = load_bundled_references()
+    assert len(listed) == len(bundled) == 11
+    kita = next(r for r in listed if r["forecaster"] == "KITA" and r["year"] == 2026)
+    assert (kita["published"], kita["value"]) == ("2025-12-05", 711000.0)
+    assert "JoongAng" in kita["source"]
+
+
+def test_references_are_stored_all_or_nothing_with_their_vintages(client, data_dir):
+    row = {"forecaster": "MOTIE", "published": "2026-01-02", "year": 2026, "value": 750000.0}
+    assert client.post(REFS, json={"references": [row]}).status_code == 401
+    r = client.post(REFS, json={"references": [row]}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json()["new"] == [{"forecaster": "MOTIE", "published": "2026-01-02", "year": 2026}]
+    first_seen = client.get(REFS).json()["references"][-1]["recorded_at"]
+    again = client.post(REFS, json={"references": [row]}, headers=AUTH).json()
+    assert again["unchanged"] and not again["new"]
+    revised = client.post(
+        REFS,
+        content="forecaster,published,year,value,source\nMOTIE,2026-01-02,2026,760000,revised\n",
+        headers={**AUTH, "content-type": "text/csv"},
+    ).json()
+    assert revised["revised"] == [{"forecaster": "MOTIE", "published": "2026-01-02", "year": 2026}]
+    now = [r for r in client.get(REFS).json()["references"] if r["forecaster"] == "MOTIE"]
+    assert [(r["value"], r["source"]) for r in now] == [(760000.0, "revised")]
+    then = client.get(REFS, params={"as_of": first_seen}).json()["references"]
+    assert [r["value"] for r in then if r["forecaster"] == "MOTIE"] == [750000.0]
+    before = stored(data_dir)
+    bad = [
+        {**row, "published": "2999-01-01"},  # in the future
+        {**row, "year": 2020},  # ended before it was published
+        {**row, "forecaster": "  "},
+        {**row, "value": -5},
+        row,
+        row,  # repeated
+    ]
+    r = client.post(REFS, json={"references": [{**row, "forecaster": "NEW"}, *bad]}, headers=AUTH)
+    assert r.status_code == 422
+    where = [e["where"] for e in r.json()["errors"]]
+    assert where == [f"references[{i}]" for i in (1, 2, 3, 4, 6)]
+    assert "in the future" in r.json()["errors"][0]["message"]
+    assert stored(data_dir) == before  # nothing of the batch, not even its good first row
+
+
+def test_the_current_years_record_has_the_live_version_and_the_outlooks(client):
+    forecast = client.get("/v1/series/kr-exports/forecast").json()
+    record = client.get(TRACK, params={"year": 2026}).json()
+    assert record["actual"] is None  # 2026 is not complete
+    live = [p for p in record["points"] if p["source"] == "live"]
+    assert len(live) == 1 and live[0]["version"] == forecast["model_version"]
+    assert live[0]["median"] == pytest.approx(forecast["years"][0]["median"], rel=1e-6)
+    assert live[0]["intervals"]["80"] == pytest.approx(forecast["years"][0]["intervals"]["80"])
+    assert live[0]["prob_at_least"] == forecast["years"][0]["prob_at_least"]
+    # Before it, the backtest's projections of 2026 made in 2025 (data through 2025-03..05:
+    # the bundled series learns at m = 3-5).
+    backtest = [p for p in record["points"] if p["source"] == "backtest"]
+    assert [p["data_through"] for p in backtest] == ["2025-03", "2025-04", "2025-05"]
+    outlooks = {r["forecaster"]: r for r in record["references"]}
+    assert set(outlooks) == {"KIET", "KITA", "Korea Eximbank", "Bank of Korea", "KDI"}
+    for r in outlooks.values():
+        # Published in late 2025: the latest point then had data through May 2025.
+        assert r["model_data_through"] == "2025-05"
+        assert 0.5 <= r["percentile"] <= 99.5 and r["error_pct"] is None
+    # A higher figure falls higher in the same distribution.
+    assert outlooks["Bank of Korea"]["percentile"] > outlooks["KDI"]["percentile"]
+
+
+def test_a_complete_years_record_scores_the_backtest_and_the_outlooks(client):
+    record = client.get(TRACK, params={"year": 2025}).json()
+    actual = float(load_bundled().values[-17:-5].sum())  # 2025-01 .. 2025-12
+    assert record["actual"] == pytest.approx(actual, rel=1e-9)
+    points = record["points"]
+    assert {p["source"] for p in points} == {"backtest"}
+    assert [p["data_through"] for p in points] == [
+        "2024-03", "2024-04", "2024-05", "2025-03", "2025-04", "2025-05"
+    ]  # fmt: skip
+    for p in points:
+        assert p["error_pct"] == pytest.approx(100 * (p["median"] - actual) / actual, abs=1e-3)
+    assert [p["months_observed"] for p in points] == [0, 0, 0, 3, 4, 5]
+    kiet = next(r for r in record["references"] if r["forecaster"] == "KIET")
+    assert kiet["published"] == "2024-11-25" and kiet["model_data_through"] == "2024-05"
+    assert kiet["error_pct"] == pytest.approx(100 * (700000 - actual) / actual, abs=1e-3)
+    assert client.get(TRACK, params={"year": 1800}).status_code == 422
+    assert client.get("/v1/series/nope/track-record", params={"year": 2025}).status_code == 404
+
+
+def test_percentile_of_reads_a_distribution_by_its_percentiles():
+    draws = np.random.default_rng(0).lognormal(13, 0.1, 100_000)
+    q = np.percentile(draws, PERCENTILES)
+    for p in (5, 25, 50, 90):
+        assert percentile_of(q, np.percentile(draws, p)) == pytest.approx(p, abs=0.05)
+    assert percentile_of(q, draws.min() / 2) == 0.5
+    assert percentile_of(q, draws.max() * 2) == 99.5
