@@ -22,6 +22,7 @@ from exportcast.models.validate import check_rows, read_csv_rows
 from exportcast.service.api.body_limit import BodySizeLimit
 from exportcast.service.api.errors import HANDLERS
 from exportcast.service.api.routes import (
+    docs,
     flashes,
     forecasts,
     health,
@@ -114,6 +115,8 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets below (routes/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     for exc_type, handler in HANDLERS.items():
@@ -131,6 +134,7 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    docs.mount(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, settings=settings)
     app.add_middleware(DefaultForecastReads, state=app.state)
     app.state.metrics = Metrics(app.state)
