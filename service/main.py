@@ -22,6 +22,7 @@ from exportcast.models.validate import check_rows, read_csv_rows
 from exportcast.service.api.body_limit import BodySizeLimit
 from exportcast.service.api.errors import HANDLERS
 from exportcast.service.api.routes import (
+    dashboard,
     docs,
     flashes,
     forecasts,
@@ -135,6 +136,7 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     docs.mount(app)
+    dashboard.mount(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, settings=settings)
     app.add_middleware(DefaultForecastReads, state=app.state)
     app.state.metrics = Metrics(app.state)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -80,3 +84,59 @@ def scrape(client) -> dict[str, list]:
 def value(samples: dict[str, list], name: str, **labels: str) -> float | None:
     found = [s.value for s in samples.get(name, []) if labels.items() <= s.labels.items()]
     return sum(found) if found else None
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def serving(data_dir: Path, workers: int = 1, prefetch: bool = False):
+    """The server on a free port; what it prints goes to `data_dir/serve.log`."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "EXPORTCAST_DATA_DIR": str(data_dir),
+        "EXPORTCAST_API_TOKEN": TOKEN,
+        "EXPORTCAST_N_PATHS": "400",
+        "EXPORTCAST_POLL_SECONDS": "0.2",
+        "EXPORTCAST_PREFETCH": "true" if prefetch else "false",
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "serve.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exportcast.service.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+
+            def up():
+                try:
+                    return client.get("/readyz").status_code == 200
+                except httpx.TransportError:
+                    if process.poll() is not None:
+                        raise AssertionError((data_dir / "serve.log").read_text()) from None
+                    return False
+
+            wait_for(up, timeout=120, every=0.2)
+            yield client
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -1,0 +1,66 @@
+"""The dashboard pages (`/` lists the series, `/dashboard/{series}` draws one) and their
+scripts, served by the service itself: plotly.js from the plotly package, no CDN."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from exportcast.service.api.deps import StoreDep
+from exportcast.service.dashboard.page import (
+    ASSETS,
+    PLOTLY,
+    POLL_SECONDS,
+    dashboard_html,
+    plotly_js,
+    static_dir,
+)
+from exportcast.service.store import NotFound
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(store: StoreDep) -> HTMLResponse:
+    series = await run_in_threadpool(store.list_series)
+    items = "".join(
+        f'<li><a href="/dashboard/{html.escape(s.id)}">{html.escape(s.name or s.id)}</a></li>'
+        for s in series
+    )
+    return HTMLResponse(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>exportcast</title><link rel="stylesheet" href="{ASSETS}/dashboard.css">'
+        "</head><body><header><h1>exportcast</h1></header><main><h2>Series</h2>"
+        f'<ul id="series">{items}</ul><p><a href="/docs">API docs</a></p></main></body></html>'
+    )
+
+
+@router.get("/dashboard/{series_id}", response_class=HTMLResponse)
+async def dashboard(
+    series_id: str,
+    store: StoreDep,
+    poll: Annotated[float, Query(ge=1, le=3600, description="seconds between checks")] = (
+        POLL_SECONDS
+    ),
+) -> HTMLResponse:
+    try:
+        await run_in_threadpool(store.get_series, series_id)
+    except NotFound:
+        raise HTTPException(404, f"no series {series_id!r}") from None
+    return HTMLResponse(dashboard_html(series_id, poll))
+
+
+@router.get(PLOTLY)
+def plotly() -> FileResponse:
+    return FileResponse(plotly_js(), media_type="text/javascript")
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount(ASSETS, StaticFiles(directory=static_dir()), name="dashboard-assets")

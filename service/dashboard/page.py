@@ -1,0 +1,71 @@
+"""The dashboard's HTML: a shell the script fills from the API (`static/dashboard.js`)."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from pathlib import Path
+
+ASSETS = "/static/dashboard"
+PLOTLY = "/static/plotly/plotly.min.js"
+POLL_SECONDS = 15.0
+
+
+def static_dir() -> Path:
+    return Path(str(resources.files(__name__.rpartition(".")[0]).joinpath("static")))
+
+
+def plotly_js() -> Path:
+    """plotly.js as the plotly wheel ships it (about 4.8 MB, minified)."""
+    return Path(str(resources.files("plotly").joinpath("package_data/plotly.min.js")))
+
+
+def dashboard_html(series_id: str, poll_seconds: float = POLL_SECONDS) -> str:
+    config = json.dumps({"series": series_id, "pollSeconds": poll_seconds})
+    name = html.escape(series_id)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{name} - exportcast</title>
+<link rel="stylesheet" href="{ASSETS}/dashboard.css">
+</head>
+<body>
+<header>
+  <h1 id="title">{name}</h1>
+  <p id="status" role="status" aria-live="polite">loading...</p>
+</header>
+<main>
+  <section aria-labelledby="h-headline">
+    <h2 id="h-headline">Where this year lands</h2>
+    <div id="headline" class="cards"></div>
+  </section>
+  <section aria-labelledby="h-monthly">
+    <h2 id="h-monthly">Monthly exports and the forecast fan (80% and 95%)</h2>
+    <div id="chart-monthly" class="chart" role="img"></div>
+  </section>
+  <section aria-labelledby="h-annual">
+    <h2 id="h-annual">Annual totals, actual and projected, with the targets</h2>
+    <div id="chart-annual" class="chart" role="img"></div>
+    <table id="table-annual"></table>
+  </section>
+  <section aria-labelledby="h-targets">
+    <h2 id="h-targets">The chance of reaching each target</h2>
+    <div id="chart-targets" class="chart" role="img"></div>
+    <div id="chart-crossing" class="chart" role="img"></div>
+  </section>
+  <section aria-labelledby="h-track">
+    <h2 id="h-track">This year's projection as each month came in, and the official outlooks</h2>
+    <div id="chart-track" class="chart" role="img"></div>
+    <table id="table-outlooks"></table>
+  </section>
+</main>
+<footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
+<script>window.EXPORTCAST = {config};</script>
+<script src="{PLOTLY}"></script>
+<script src="{ASSETS}/dashboard.js"></script>
+</body>
+</html>
+"""

@@ -1,0 +1,229 @@
+// exportcast dashboard: draws one series from the API and polls it with If-None-Match.
+"use strict";
+
+(function () {
+  const cfg = window.EXPORTCAST || {};
+  const base = "/v1/series/" + encodeURIComponent(cfg.series);
+  const state = { etag: null, version: null, unit: "" };
+
+  // Numbers as people read them: $709.3B for USD millions, 67% for probabilities.
+  function money(v) {
+    if (v === null || v === undefined || !isFinite(v)) return "-";
+    if (state.unit === "USD millions") {
+      return "$" + (v / 1000).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "B";
+    }
+    return v.toLocaleString("en-US", { maximumFractionDigits: 1 }) + " " + state.unit;
+  }
+  function pct(p) {
+    if (p === null || p === undefined) return "-";
+    const x = 100 * p;
+    return (x > 0 && x < 1 ? x.toFixed(1) : x.toFixed(0)) + "%";
+  }
+  function inB(v) { return state.unit === "USD millions" ? v / 1000 : v; }
+  const axisUnit = () => (state.unit === "USD millions" ? "USD billions" : state.unit);
+
+  async function getJSON(url, etag) {
+    const headers = etag ? { "If-None-Match": etag } : {};
+    const r = await fetch(url, { headers: headers });
+    if (r.status === 304) return { status: 304 };
+    if (!r.ok) throw new Error(url + " answered " + r.status);
+    return { status: r.status, etag: r.headers.get("ETag"), body: await r.json() };
+  }
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function card(id, label, value) {
+    const c = el("div", { class: "card", id: id });
+    c.appendChild(el("div", { class: "label" }, label));
+    c.appendChild(el("div", { class: "value" }, value));
+    return c;
+  }
+
+  const layoutBase = () => ({
+    margin: { l: 56, r: 16, t: 8, b: 40 },
+    legend: { orientation: "h", y: -0.18 },
+    hovermode: "x unified",
+    yaxis: { title: { text: axisUnit() }, rangemode: "tozero" },
+  });
+  const plotConfig = { responsive: true, displaylogo: false };
+
+  function headline(f) {
+    const box = document.getElementById("headline");
+    box.replaceChildren();
+    const y = f.years[0];
+    box.appendChild(card("median-current", y.year + " median", money(y.median)));
+    const i80 = y.intervals["80"];
+    box.appendChild(card("interval-current", "80% interval", money(i80[0]) + " - " + money(i80[1])));
+    Object.entries(y.prob_at_least).forEach(([t, p]) => {
+      box.appendChild(card("p-" + t, "P(" + y.year + " >= " + money(Number(t)) + ")", pct(p)));
+    });
+    const e = f.expected_error || {};
+    const err = e.n ? e.mape_pct.toFixed(1) + "% (" + pct(e.coverage["80"]) + " in 80%)" : "-";
+    box.appendChild(card("backtest-error", "backtest error at " + (e.m ?? "-") + " months known", err));
+    box.appendChild(card("version", "model version", String(f.model_version)));
+    box.appendChild(card("data-through", "data through", f.data_through));
+  }
+
+  function monthlyChart(f, observations) {
+    const recent = observations.slice(-96);
+    const x = recent.map((o) => o.month);
+    const m = f.monthly;
+    const mx = m.map((q) => q.month);
+    const band = (lv, i) => m.map((q) => inB(q.intervals[lv][i]));
+    const traces = [
+      { x: x, y: recent.map((o) => inB(o.value)), name: "published", mode: "lines", line: { color: "#1b1f24" } },
+      { x: mx, y: band("95", 0), mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+      { x: mx, y: band("95", 1), mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(11,99,182,0.15)", name: "95%" },
+      { x: mx, y: band("80", 0), mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+      { x: mx, y: band("80", 1), mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(11,99,182,0.30)", name: "80%" },
+      { x: mx, y: m.map((q) => inB(q.median)), name: "median", mode: "lines", line: { color: "#0b63b6", dash: "dash" } },
+    ];
+    const div = document.getElementById("chart-monthly");
+    div.setAttribute("aria-label", "Monthly values to " + f.data_through + ", then the median path to " +
+      mx[mx.length - 1] + " with 80% and 95% bands; next month's median " + money(m[0].median));
+    return Plotly.react(div, traces, layoutBase(), plotConfig);
+  }
+
+  function annualTotals(observations) {
+    const byYear = {};
+    observations.forEach((o) => {
+      const y = o.month.slice(0, 4);
+      byYear[y] = byYear[y] || { n: 0, total: 0 };
+      byYear[y].n += 1;
+      byYear[y].total += o.value;
+    });
+    return Object.entries(byYear).filter(([, v]) => v.n === 12).map(([y, v]) => ({ year: Number(y), total: v.total }));
+  }
+
+  function annualChart(f, observations) {
+    const actual = annualTotals(observations).slice(-12);
+    const ys = f.years;
+    const err = (lv) => ({
+      type: "data", symmetric: false,
+      array: ys.map((y) => inB(y.intervals[lv][1] - y.median)),
+      arrayminus: ys.map((y) => inB(y.median - y.intervals[lv][0])),
+    });
+    const traces = [
+      { type: "bar", x: actual.map((a) => a.year), y: actual.map((a) => inB(a.total)), name: "actual", marker: { color: "#8a96a3" } },
+      { x: ys.map((y) => y.year), y: ys.map((y) => inB(y.median)), name: "95% interval", mode: "markers", error_y: { ...err("95"), thickness: 1, width: 4, color: "#0b63b6" }, marker: { size: 1 } },
+      { x: ys.map((y) => y.year), y: ys.map((y) => inB(y.median)), name: "median, 80% interval", mode: "markers", error_y: { ...err("80"), thickness: 5, width: 0, color: "#0b63b6" }, marker: { size: 9, color: "#0b63b6" } },
+    ];
+    const layout = layoutBase();
+    layout.hovermode = "closest";
+    layout.shapes = (f.targets || []).map((t) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: inB(t.amount), y1: inB(t.amount), line: { dash: "dot", color: "#b03a2e" } }));
+    layout.annotations = (f.targets || []).map((t) => ({ xref: "paper", x: 0, y: inB(t.amount), text: money(t.amount), showarrow: false, yshift: 10, xanchor: "left", font: { color: "#b03a2e" } }));
+    const div = document.getElementById("chart-annual");
+    div.setAttribute("aria-label", ys.map((y) => y.year + ": " + money(y.median) + " (80% " + money(y.intervals["80"][0]) + " - " + money(y.intervals["80"][1]) + ")").join("; "));
+    const table = document.getElementById("table-annual");
+    table.replaceChildren();
+    const head = el("tr");
+    ["year", "known months", "median", "80% interval", "95% interval", ...Object.keys(ys[0].prob_at_least).map((t) => "P >= " + money(Number(t)))].forEach((h) => head.appendChild(el("th", { scope: "col" }, h)));
+    table.appendChild(head);
+    ys.forEach((y) => {
+      const row = el("tr", { id: "year-" + y.year });
+      [String(y.year), String(y.months_observed), money(y.median),
+        money(y.intervals["80"][0]) + " - " + money(y.intervals["80"][1]),
+        money(y.intervals["95"][0]) + " - " + money(y.intervals["95"][1]),
+        ...Object.values(y.prob_at_least).map(pct)].forEach((c) => row.appendChild(el("td", {}, c)));
+      table.appendChild(row);
+    });
+    return Plotly.react(div, traces, layout, plotConfig);
+  }
+
+  function targetCharts(f) {
+    const ys = f.years;
+    const targets = Object.keys(ys[0].prob_at_least);
+    const probs = targets.map((t) => ({ type: "bar", name: ">= " + money(Number(t)), x: ys.map((y) => String(y.year)), y: ys.map((y) => 100 * y.prob_at_least[t]), text: ys.map((y) => pct(y.prob_at_least[t])), textposition: "auto" }));
+    const layout = layoutBase();
+    layout.yaxis = { title: { text: "probability (%)" }, range: [0, 100] };
+    layout.xaxis = { type: "category" };
+    layout.barmode = "group";
+    const a = document.getElementById("chart-targets");
+    a.setAttribute("aria-label", targets.map((t) => "P(>= " + money(Number(t)) + "): " + ys.map((y) => y.year + " " + pct(y.prob_at_least[t])).join(", ")).join("; "));
+    const crossing = (f.targets || []).map((t) => ({ type: "bar", name: "first year >= " + money(t.amount), x: Object.keys(t.crossing_year), y: Object.values(t.crossing_year).map((p) => 100 * p) }));
+    const layout2 = layoutBase();
+    layout2.yaxis = { title: { text: "share of paths (%)" }, range: [0, 100] };
+    layout2.xaxis = { type: "category" };
+    layout2.barmode = "group";
+    const b = document.getElementById("chart-crossing");
+    b.setAttribute("aria-label", (f.targets || []).map((t) => "first year reaching " + money(t.amount) + ": " + Object.entries(t.crossing_year).map(([k, p]) => k + " " + pct(p)).join(", ")).join("; "));
+    return Promise.all([Plotly.react(a, probs, layout, plotConfig), Plotly.react(b, crossing, layout2, plotConfig)]);
+  }
+
+  function trackChart(record) {
+    const pts = record.points;
+    const x = pts.map((p) => p.data_through);
+    const traces = [
+      { x: x, y: pts.map((p) => inB(p.intervals["80"][0])), mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+      { x: x, y: pts.map((p) => inB(p.intervals["80"][1])), mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(11,99,182,0.25)", name: "80% interval" },
+      { x: x, y: pts.map((p) => inB(p.median)), mode: "lines+markers", name: "median (" + record.year + ")", line: { color: "#0b63b6" }, text: pts.map((p) => p.source + (p.version ? " v" + p.version : "")) },
+      { x: record.references.map((r) => r.published.slice(0, 7)), y: record.references.map((r) => inB(r.value)), mode: "markers", name: "official outlooks", marker: { symbol: "diamond", size: 10, color: "#b03a2e" }, text: record.references.map((r) => r.forecaster + ": " + money(r.value) + (r.percentile !== null ? ", at the model's " + r.percentile.toFixed(0) + "th percentile" : "")), hoverinfo: "text" },
+    ];
+    if (record.actual !== null) {
+      traces.push({ x: [x[0], x[x.length - 1]], y: [inB(record.actual), inB(record.actual)], mode: "lines", name: "actual", line: { color: "#1b1f24", dash: "dot" } });
+    }
+    const div = document.getElementById("chart-track");
+    const last = pts[pts.length - 1];
+    div.setAttribute("aria-label", "The " + record.year + " median over time, " + pts.length + " points, latest " + (last ? money(last.median) + " with data through " + last.data_through : "none") + "; " + record.references.length + " official outlooks");
+    const table = document.getElementById("table-outlooks");
+    table.replaceChildren();
+    const head = el("tr");
+    ["forecaster", "published", "figure", "model then (data through)", "percentile in the model's distribution"].forEach((h) => head.appendChild(el("th", { scope: "col" }, h)));
+    table.appendChild(head);
+    record.references.forEach((r) => {
+      const row = el("tr");
+      [r.forecaster, r.published, money(r.value), r.model_median !== null ? money(r.model_median) + " (" + r.model_data_through + ")" : "-", r.percentile !== null ? r.percentile.toFixed(0) + "th" : "-"].forEach((c) => row.appendChild(el("td", {}, c)));
+      table.appendChild(row);
+    });
+    return Plotly.react(div, traces, layoutBase(), plotConfig);
+  }
+
+  async function render(forecast) {
+    const [obs, series] = await Promise.all([
+      getJSON(base + "/observations"),
+      getJSON(base),
+    ]);
+    state.unit = forecast.unit;
+    document.getElementById("title").textContent = series.body.name || cfg.series;
+    const year = forecast.years[0].year;
+    const record = await getJSON(base + "/track-record?year=" + year);
+    headline(forecast);
+    await Promise.all([
+      monthlyChart(forecast, obs.body.observations),
+      annualChart(forecast, obs.body.observations),
+      targetCharts(forecast),
+      trackChart(record.body),
+    ]);
+    state.version = forecast.model_version;
+    document.body.dataset.version = String(forecast.model_version);
+    document.body.dataset.ready = "true";
+  }
+
+  function status(text) {
+    document.getElementById("status").textContent = text;
+  }
+
+  async function poll() {
+    try {
+      const r = await getJSON(base + "/forecast", state.etag);
+      const now = new Date().toLocaleTimeString();
+      if (r.status === 304) {
+        status("version " + state.version + ", data through " + document.getElementById("data-through").lastChild.textContent + "; checked " + now);
+      } else {
+        state.etag = r.etag;
+        await render(r.body);
+        status("version " + r.body.model_version + ", data through " + r.body.data_through + "; updated " + now);
+      }
+    } catch (e) {
+      status("could not refresh: " + e.message);
+    }
+    setTimeout(poll, 1000 * (cfg.pollSeconds || 15));
+  }
+
+  poll();
+})();

@@ -1,0 +1,110 @@
+"""The dashboard in a real browser: `exportcast serve` under uvicorn on 127.0.0.1, the page
+loaded in headless Chromium, every chart drawn with data, the 2026 median on the page the
+API's, no console errors, a screenshot kept; then a new month is posted and the page shows
+the new version without a reload. Also: the page and everything it loads come from the
+service (no CDN)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from exportcast.service.main import create_app
+from tests.browser import Browser
+from tests.service_helpers import AUTH, serving, settings_for, wait_for, wait_ready
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHARTS = ("chart-monthly", "chart-annual", "chart-targets", "chart-crossing", "chart-track")
+
+
+def billions(value: float) -> str:
+    return f"${value / 1000:,.1f}B"
+
+
+def test_the_page_and_all_it_loads_are_served_here(data_dir):
+    with TestClient(create_app(settings_for(data_dir))) as client:
+        wait_ready(client, timeout=10)
+        index = client.get("/")
+        assert index.status_code == 200 and 'href="/dashboard/kr-exports"' in index.text
+        page = client.get("/dashboard/kr-exports")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert "/static/plotly/plotly.min.js" in urls
+        for url in urls:
+            assert url.startswith("/"), url
+            assert client.get(url).status_code == 200, url
+        plotly = client.get("/static/plotly/plotly.min.js")
+        assert len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()
+        assert client.get("/dashboard/nope").status_code == 404
+        assert client.get("/dashboard/kr-exports", params={"poll": 0}).status_code == 422
+
+
+@pytest.fixture
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tmp_path, browser):
+    served = tmp_path / "served"
+    shutil.copytree(data_dir, served)
+    with serving(served) as api:
+        forecast = api.get("/v1/series/kr-exports/forecast").json()
+        median = forecast["years"][0]["median"]
+        browser.open(f"{api.base_url}/dashboard/kr-exports?poll=1")
+        browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)
+        # Every chart drawn, with data in it.
+        for chart in CHARTS:
+            traces = browser.evaluate(
+                f"(document.getElementById('{chart}').data || [])"
+                ".filter(t => (t.y || []).length > 0).length"
+            )
+            assert traces >= 1, chart
+            assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
+            assert browser.evaluate(
+                f"document.getElementById('{chart}').getAttribute('aria-label')"
+            )
+        shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
+        assert shown == billions(median)
+        rows = browser.evaluate("document.querySelectorAll('#table-annual tr').length")
+        assert rows == 1 + len(forecast["years"])
+        outlooks = browser.evaluate("document.querySelectorAll('#table-outlooks tr').length")
+        assert outlooks == 1 + 5  # the five official outlooks for 2026
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.screenshot(ARTIFACTS / "dashboard.png")
+        assert (ARTIFACTS / "dashboard.png").stat().st_size > 50_000
+
+        # A new month: the page picks up the new version by polling, without a reload.
+        before = browser.evaluate("performance.timeOrigin")
+        job = api.post(
+            "/v1/series/kr-exports/observations",
+            json={"observations": [{"month": "2026-06", "value": 84000.0}]},
+            headers=AUTH,
+        ).json()["job"]
+
+        def done():
+            status = api.get(job["status_url"]).json()["status"]
+            assert status != "failed"
+            return status == "succeeded"
+
+        wait_for(done, timeout=300, every=0.5)
+        browser.wait_until("document.body.dataset.version === '2'", timeout=60)
+        assert browser.evaluate("performance.timeOrigin") == before  # the same page
+        after = api.get("/v1/series/kr-exports/forecast").json()
+        shown = browser.evaluate("document.querySelector('#data-through .value').textContent")
+        assert shown == after["data_through"] == "2026-06"
+        shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
+        assert shown == billions(after["years"][0]["median"])
+        # Polling an unchanged version costs the server a 304.
+        etag = httpx.get(f"{api.base_url}/v1/series/kr-exports/forecast").headers["etag"]
+        again = httpx.get(
+            f"{api.base_url}/v1/series/kr-exports/forecast", headers={"If-None-Match": etag}
+        )
+        assert again.status_code == 304
+    assert browser.console == [], browser.console
