@@ -85,12 +85,30 @@ def reference_point(
 
 def track_record(store: Store, series_id: str, year: int) -> TrackRecordOut:
     record = store.get_series(series_id)
-    actual = year_total(store.observations(series_id), year)
-    all_points = points(store.versions(series_id), year)
-    references = [r.reference for r in store.references(series_id) if r.reference.year == year]
+    return assemble(
+        series_id,
+        record.unit,
+        year,
+        store.versions(series_id),
+        store.observations(series_id),
+        [r.reference for r in store.references(series_id)],
+    )
+
+
+def assemble(
+    series_id: str,
+    unit: str,
+    year: int,
+    versions: Sequence[VersionRecord],
+    observations: Sequence[StoredObservation],
+    references: Sequence[Reference],
+) -> TrackRecordOut:
+    """The record of `year` from version records, observations and outside forecasts."""
+    actual = year_total(observations, year)
+    all_points = points(versions, year)
     return TrackRecordOut(
         series=series_id,
-        unit=record.unit,
+        unit=unit,
         year=year,
         actual=actual,
         points=[
@@ -107,5 +125,5 @@ def track_record(store: Store, series_id: str, year: int) -> TrackRecordOut:
             )
             for p in all_points
         ],
-        references=[reference_point(r, all_points, actual) for r in references],
+        references=[reference_point(r, all_points, actual) for r in references if r.year == year],
     )

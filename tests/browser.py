@@ -99,8 +99,9 @@ class Browser:
 
     def wait_until(self, expression: str, timeout: float = 60.0) -> Any:
         deadline = time.monotonic() + timeout
+        guarded = f"(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()"
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            value = self.evaluate(guarded)  # null while the page is still loading
             if value:
                 return value
             time.sleep(0.2)

@@ -6,6 +6,7 @@ service (no CDN)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from exportcast.service.cli.main import main
 from exportcast.service.main import create_app
 from tests.browser import Browser
 from tests.service_helpers import AUTH, serving, settings_for, wait_for, wait_ready
@@ -101,10 +103,39 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         assert shown == after["data_through"] == "2026-06"
         shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
         assert shown == billions(after["years"][0]["median"])
+        # The API docs render offline too: Swagger UI from the service's own files.
+        browser.open(f"{api.base_url}/docs")
+        title = browser.wait_until(
+            "document.querySelector('.swagger-ui .info .title')?.textContent"
+        )
+        assert title.startswith("exportcast")
+        operations = browser.wait_until("document.querySelectorAll('.opblock').length")
+        assert operations == len(
+            [m for ops in api.get("/openapi.json").json()["paths"].values() for m in ops]
+        )
         # Polling an unchanged version costs the server a 304.
         etag = httpx.get(f"{api.base_url}/v1/series/kr-exports/forecast").headers["etag"]
         again = httpx.get(
             f"{api.base_url}/v1/series/kr-exports/forecast", headers={"If-None-Match": etag}
         )
         assert again.status_code == 304
+    assert browser.console == [], browser.console
+
+
+def test_the_report_is_one_self_contained_page_that_draws_offline(tmp_path, browser):
+    out = tmp_path / "report.html"
+    assert main(["report", "--out", str(out), "--paths", "1000"]) == 0
+    text = out.read_text(encoding="utf-8")
+    # Nothing fetched: no script or style from elsewhere, the data inlined.
+    assert not re.findall(r"<script[^>]+src=|<link[^>]+href=", text)
+    config = json.loads(re.search(r"window\.EXPORTCAST = (\{.*?\});</script>", text, re.S)[1])
+    forecast = config["data"]["forecast"]
+    assert forecast["series"] == "kr-exports" and forecast["data_through"] == "2026-05"
+    assert len(config["data"]["track"]["references"]) == 5
+    browser.open(out.as_uri())
+    browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)
+    shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
+    assert shown == billions(forecast["years"][0]["median"])
+    for chart in CHARTS:
+        assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
     assert browser.console == [], browser.console

@@ -21,16 +21,41 @@ def plotly_js() -> Path:
     return Path(str(resources.files("plotly").joinpath("package_data/plotly.min.js")))
 
 
-def dashboard_html(series_id: str, poll_seconds: float = POLL_SECONDS) -> str:
-    config = json.dumps({"series": series_id, "pollSeconds": poll_seconds})
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _script(text: str) -> str:
+    """Text safe inside a <script> element: no "</script" can end it early."""
+    return text.replace("</", "<\\/")
+
+
+def dashboard_html(
+    series_id: str, poll_seconds: float = POLL_SECONDS, data: dict | None = None
+) -> str:
+    """The page the service serves; with `data` (the API's bodies: `forecast`,
+    `observations`, `series`, `track`), one self-contained file that reads them instead
+    of the API, with its scripts and styles inlined (a report for e-mail and archives)."""
+    config = {"series": series_id, "pollSeconds": poll_seconds}
+    if data is not None:
+        config["data"] = data
     name = html.escape(series_id)
+    if data is None:
+        style = f'<link rel="stylesheet" href="{ASSETS}/dashboard.css">'
+        scripts = f'<script src="{PLOTLY}"></script>\n<script src="{ASSETS}/dashboard.js"></script>'
+    else:
+        style = f"<style>{_read(static_dir() / 'dashboard.css')}</style>"
+        scripts = (
+            f"<script>{_script(_read(plotly_js()))}</script>\n"
+            f"<script>{_script(_read(static_dir() / 'dashboard.js'))}</script>"
+        )
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{name} - exportcast</title>
-<link rel="stylesheet" href="{ASSETS}/dashboard.css">
+{style}
 </head>
 <body>
 <header>
@@ -63,9 +88,8 @@ def dashboard_html(series_id: str, poll_seconds: float = POLL_SECONDS) -> str:
   </section>
 </main>
 <footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
-<script>window.EXPORTCAST = {config};</script>
-<script src="{PLOTLY}"></script>
-<script src="{ASSETS}/dashboard.js"></script>
+<script>window.EXPORTCAST = {_script(json.dumps(config))};</script>
+{scripts}
 </body>
 </html>
 """
