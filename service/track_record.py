@@ -24,10 +24,13 @@ def _error(value: float, actual: float | None) -> float | None:
     return None if actual is None else round(100 * (value - actual) / actual, 3)
 
 
-def points(versions: Sequence[VersionRecord], year: int) -> list[dict[str, Any]]:
+def points(
+    versions: Sequence[VersionRecord], year: int, track: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """Every point on the year, oldest data first: each version's projection of it (live),
-    and the backtest's at origins before the first version's data (from the newest
-    version that has one at that month)."""
+    and the backtest's at origins before the first version's data: from the track record
+    made at every months-known (`track`) where there is one, else from the newest version
+    with one at that month (those learned at their own months-known only)."""
     live: list[dict[str, Any]] = []
     backtest: dict[str, dict[str, Any]] = {}
     for v in versions:  # oldest first: a newer version's backtest point replaces an older's
@@ -35,16 +38,20 @@ def points(versions: Sequence[VersionRecord], year: int) -> list[dict[str, Any]]
             if p["year"] == year:
                 backtest[p["data_through"]] = {**p, "source": "backtest"}
         projection = next((p for p in v.info.get("projections", []) if p["year"] == year), None)
-        if projection is not None:
-            live.append(
-                {
-                    **projection,
-                    "source": "live",
-                    "version": v.version,
-                    "created_at": v.created_at,
-                    "data_through": format_month(v.data_through),
-                }
-            )
+        if projection is None:
+            continue
+        live.append(
+            {
+                **projection,
+                "source": "live",
+                "version": v.version,
+                "created_at": v.created_at,
+                "data_through": format_month(v.data_through),
+            }
+        )
+    for p in track:  # made at every months-known: it replaces the versions' own
+        if p["year"] == year:
+            backtest[p["data_through"]] = {**p, "source": "backtest"}
     first_live = min((parse_month(p["data_through"]) for p in live), default=None)
     earlier = [
         p
@@ -92,6 +99,7 @@ def track_record(store: Store, series_id: str, year: int) -> TrackRecordOut:
         store.versions(series_id),
         store.observations(series_id),
         [r.reference for r in store.references(series_id)],
+        store.track(series_id),
     )
 
 
@@ -102,10 +110,12 @@ def assemble(
     versions: Sequence[VersionRecord],
     observations: Sequence[StoredObservation],
     references: Sequence[Reference],
+    track: Sequence[dict[str, Any]] = (),
 ) -> TrackRecordOut:
-    """The record of `year` from version records, observations and outside forecasts."""
+    """The record of `year` from version records, observations, outside forecasts and the
+    backtest track record at every months-known (when made)."""
     actual = year_total(observations, year)
-    all_points = points(versions, year)
+    all_points = points(versions, year, track)
     return TrackRecordOut(
         series=series_id,
         unit=unit,

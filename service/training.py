@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import socket
@@ -25,7 +26,7 @@ import numpy as np
 
 from exportcast.models.core import simulate
 from exportcast.models.distributed.cluster import cluster_executor
-from exportcast.models.evaluation.auto import Learning, prefetch_next
+from exportcast.models.evaluation.auto import Learning, full_track, prefetch_next
 from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.parallel import process_pool
@@ -85,6 +86,15 @@ def prefetch(request: TrainRequest) -> int:
     return prefetch_next(request.series, AUTO_MEMBERS, get_model, request.learning())
 
 
+def backtest_track(request: TrainRequest, group: int) -> list[dict] | None:
+    """Runs in the worker process while it is idle, one months-known group a step:
+    `auto`'s backtest projections at every months-known for the series' track record
+    (None until the last step; the fits are shared with later retrains)."""
+    if request.model != "auto":
+        return []
+    return full_track(request.series, AUTO_MEMBERS, get_model, request.learning(), group)
+
+
 def version_record(
     sim: Simulation, created_at: str, version: int = 0, targets: Sequence[float] = ()
 ) -> VersionRecord:
@@ -108,6 +118,14 @@ def version_record(
     )
 
 
+def data_key(series: MonthlySeries) -> str:
+    """A digest of the complete years a backtest track record is made from."""
+    complete = (series.end + 1) // 12 * 12 - series.start
+    digest = hashlib.sha256(f"{series.start}|".encode())
+    digest.update(np.ascontiguousarray(series.values[:complete], dtype=np.float64).tobytes())
+    return digest.hexdigest()[:32]
+
+
 class RetrainFailed(RuntimeError):
     pass
 
@@ -125,6 +143,7 @@ class JobRunner:
         job_timeout: float = 900.0,
         on_finished: Callable[[str], None] | None = None,
         prefetch_fn: Callable[[TrainRequest], int] | None = prefetch,
+        track_fn: Callable[[TrainRequest, int], list[dict] | None] | None = backtest_track,
     ):
         self.store = store
         self.settings = settings
@@ -139,6 +158,10 @@ class JobRunner:
         self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
         self.prefetch_fn = prefetch_fn if settings.prefetch else None
         self._to_prefetch: dict[str, TrainRequest] = {}  # by series, when a slot is free
+        # The backtest track record at every months-known, made once per series and data
+        # (after the fits ahead, in a free slot), unless the store has it for that data.
+        self.track_fn = track_fn if settings.prefetch else None
+        self._to_track: dict[str, tuple[TrainRequest, int]] = {}  # with the next step
         self._claim_failures = QuietRepeats(log)
 
     def nudge(self) -> None:
@@ -206,6 +229,10 @@ class JobRunner:
                 slot = free.pop()
                 start(self._prefetch_one(slot), slot)
                 continue
+            if free and self._to_track:
+                slot = free.pop()
+                start(self._track_one(slot), slot)
+                continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_seconds)
@@ -262,6 +289,38 @@ class JobRunner:
             "%s: the next month's backtest fits are ready (%d made ahead in %.1fs)",
             series_id,
             made,
+            loop.time() - started,
+        )
+        if self.track_fn is not None:
+            self._to_track[series_id] = (request, 0)
+
+    async def _track_one(self, slot: int) -> None:
+        """In a slot no job is waiting for: the backtest track record at every m."""
+        series_id = next(iter(self._to_track))
+        request, group = self._to_track.pop(series_id)
+        assert self.track_fn is not None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        made = data_key(request.series)
+        try:
+            if await asyncio.to_thread(self.store.track_key, series_id) == made:
+                return
+            future = loop.run_in_executor(self._executor(slot), self.track_fn, request, group)
+            points = await asyncio.wait_for(future, timeout=self.job_timeout)
+            if points is None:  # one group fitted; the next step when a slot is free again
+                if series_id not in self._to_track:  # a newer retrain starts it afresh
+                    self._to_track[series_id] = (request, group + 1)
+                return
+            await asyncio.to_thread(self.store.put_track, series_id, made, points)
+        except Exception as exc:  # the record keeps the versions' own backtest points
+            log.warning("%s: the backtest track record could not be made: %s", series_id, exc)
+            if isinstance(exc, (BrokenProcessPool, TimeoutError)):
+                self._discard_pool(slot)
+            return
+        log.info(
+            "%s: the backtest track record is ready (%d points at every months-known, %.1fs)",
+            series_id,
+            len(points),
             loop.time() - started,
         )
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from exportcast.models.datasets import load_bundled, load_bundled_references
 from exportcast.models.references import PERCENTILES, percentile_of
 from exportcast.service.main import create_app
-from tests.service_helpers import AUTH, settings_for, wait_ready
+from tests.service_helpers import AUTH, settings_for, wait_for, wait_job, wait_ready
 
 REFS = "/v1/series/kr-exports/references"
 TRACK = "/v1/series/kr-exports/track-record"
@@ -126,3 +126,42 @@ def test_percentile_of_reads_a_distribution_by_its_percentiles():
         assert percentile_of(q, np.percentile(draws, p)) == pytest.approx(p, abs=0.05)
     assert percentile_of(q, draws.min() / 2) == 0.5
     assert percentile_of(q, draws.max() * 2) == 99.5
+
+
+def test_an_idle_slot_makes_the_backtest_track_record_at_every_months_known(tmp_path):
+    """After a retrain, a free training slot backtests the other months-known groups too,
+    so a year's record has a point at every month, not only at those learned at."""
+    gs = load_bundled("us-exports-gs")
+    keep = (gs.start <= np.arange(gs.start, gs.end + 1)) & (
+        np.arange(gs.start, gs.end + 1) < 2019 * 12
+    )
+    rows = [
+        {"month": f"{m // 12}-{m % 12 + 1:02d}", "value": float(v)}
+        for m, v in zip(np.arange(gs.start, gs.end + 1)[keep], gs.values[keep], strict=True)
+        if m >= 2010 * 12
+    ]
+    settings = settings_for(tmp_path, bootstrap=False, prefetch=True)
+    with TestClient(create_app(settings)) as client:
+        assert (
+            client.post(
+                "/v1/series",
+                json={"id": "gs", "name": "US G&S", "unit": "USD millions"},
+                headers=AUTH,
+            ).status_code
+            == 201
+        )
+        job = client.post("/v1/series/gs/observations", json={"observations": rows}, headers=AUTH)
+        assert wait_job(client, job.json()["job"]["id"], timeout=300)["status"] == "succeeded"
+
+        def full():
+            record = client.get("/v1/series/gs/track-record", params={"year": 2018}).json()
+            backtest = [p for p in record["points"] if p["source"] == "backtest"]
+            return backtest if len(backtest) == 24 else None
+
+        backtest = wait_for(full, timeout=300, every=0.5)
+    # Twelve origins in 2017 (the year before) and twelve in 2018, every months-known (the
+    # record starts three years after the first the members could learn from, 2014).
+    assert [p["months_observed"] for p in backtest] == [0] * 12 + list(range(12))
+    months = [p["data_through"] for p in backtest]
+    assert months == sorted(months) and len(set(months)) == 24
+    assert months[0] == "2016-12" and months[-1] == "2018-11"

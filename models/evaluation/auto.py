@@ -337,6 +337,46 @@ def track_points(walk: Walk, from_year: int) -> list[dict[str, Any]]:
     return out
 
 
+TRACK_GROUPS = 4  # months-known groups (m // 3): a full track is made one group at a time
+
+
+def full_track(
+    series: MonthlySeries,
+    members: Sequence[str],
+    factory: ModelFactory,
+    how: Learning,
+    group: int = TRACK_GROUPS - 1,
+) -> list[dict[str, Any]] | None:
+    """The backtest track record at every months-known: `auto` walked through every origin
+    (year, m = 0..11) of every complete year, learning at each as the service would have
+    then, and its projections of the year in progress and the next (`track_points`).
+
+    `learn_now` fits only the months-known group of now; this fits the others too (cached:
+    the same fits later retrains learn from). It is made in steps so that no step holds a
+    training slot for long: `group` g fits the origins of groups 0..g not yet cached and
+    returns None, until the last group, which walks all origins and returns the points
+    ([] without three years to learn from)."""
+    first = first_learning_year(series, how)
+    months = [m for m in range(12) if learning.m_group(m) <= group]
+    at = origins(series, first, months=months)
+    if len({o.year for o in at}) < 3:
+        return []
+    results = backtest.run(
+        series,
+        list(members),
+        at,
+        factory,
+        how.n_paths,
+        jobs=how.jobs,
+        cache_dir=how.cache_dir,
+        progress=how.progress or (lambda done, total: None),
+        executor=how.executor,
+    )
+    if group < TRACK_GROUPS - 1:
+        return None
+    return track_points(learn_auto(series, list(members), results, at), first + 3)
+
+
 def learn_now(
     series: MonthlySeries,
     fitted: Sequence[FittedModel],

@@ -200,6 +200,18 @@ class Store(Protocol):
         published, year) already stored with another value or source is a revision)."""
         ...
 
+    def put_track(self, id: str, data_key: str, points: Sequence[dict]) -> None:
+        """Replace the series' backtest track record (made from the data `data_key` digests)."""
+        ...
+
+    def track(self, id: str) -> list[dict]:
+        """The series' backtest track record at every months-known ([] until made)."""
+        ...
+
+    def track_key(self, id: str) -> str | None:
+        """The digest of the data the stored backtest track record was made from."""
+        ...
+
     def delete_series(self, id: str) -> None:
         """The series with every vintage, flash, job and model version, in one transaction."""
         ...

@@ -79,6 +79,14 @@ SCHEMA_TEMPLATE = (
     """CREATE UNIQUE INDEX IF NOT EXISTS outside_forecasts_current
         ON outside_forecasts (series_id, forecaster, published, year)
         WHERE superseded_at IS NULL""",
+    # The backtest track record at every months-known, one row per series, with the digest
+    # of the data it was made from.
+    """CREATE TABLE IF NOT EXISTS backtest_tracks (
+        series_id TEXT PRIMARY KEY REFERENCES series(id),
+        data_key TEXT NOT NULL,
+        points TEXT NOT NULL,
+        made_at TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS jobs (
         id {identity},
         series_id TEXT NOT NULL REFERENCES series(id),
@@ -546,10 +554,35 @@ class SqlStore:
         )
         return ReferenceOutcome(len(batch), new, revised, unchanged)
 
+    # -- backtest track record ------------------------------------------------------------
+    def put_track(self, id: str, data_key: str, points: Sequence[dict]) -> None:
+        with self._write() as cur:
+            self._series_exists(cur, id)
+            cur.execute("DELETE FROM backtest_tracks WHERE series_id = ?", (id,))
+            cur.execute(
+                "INSERT INTO backtest_tracks (series_id, data_key, points, made_at) "
+                "VALUES (?, ?, ?, ?)",
+                (id, data_key, json.dumps(list(points)), stamp(utc_now())),
+            )
+
+    def _track_row(self, id: str) -> tuple | None:
+        with self._read() as cur:
+            cur.execute("SELECT data_key, points FROM backtest_tracks WHERE series_id = ?", (id,))
+            return cur.fetchone()
+
+    def track(self, id: str) -> list[dict]:
+        row = self._track_row(id)
+        return [] if row is None else json.loads(row[1])
+
+    def track_key(self, id: str) -> str | None:
+        row = self._track_row(id)
+        return None if row is None else row[0]
+
     def delete_series(self, id: str) -> None:
         with self._write() as cur:
             self._series_exists(cur, id)
-            for table in ("observations", "flashes", "outside_forecasts", "jobs", "model_versions"):
+            tables = ("observations", "flashes", "outside_forecasts", "backtest_tracks", "jobs")
+            for table in (*tables, "model_versions"):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
             cur.execute("DELETE FROM series WHERE id = ?", (id,))
 
