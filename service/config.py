@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         True,
         description="after a retrain, fit while idle the backtests the next month will need",
     )
+    track_after_idle_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=86_400,
+        description="seconds without a retrain before an idle slot makes a series' backtest "
+        "track record at every months-known (one group a step), so it never delays a month",
+    )
     bootstrap: bool = Field(
         True, description="load and train the bundled series into an empty store"
     )

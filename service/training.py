@@ -162,6 +162,7 @@ class JobRunner:
         # (after the fits ahead, in a free slot), unless the store has it for that data.
         self.track_fn = track_fn if settings.prefetch else None
         self._to_track: dict[str, tuple[TrainRequest, int]] = {}  # with the next step
+        self._last_job = 0.0  # loop time the last job was claimed or finished
         self._claim_failures = QuietRepeats(log)
 
     def nudge(self) -> None:
@@ -221,15 +222,18 @@ class JobRunner:
 
         while True:
             job = await self._claim() if free else None
+            loop = asyncio.get_running_loop()
             if job is not None:
                 slot = free.pop()
+                self._last_job = loop.time()
                 start(self._run_logged(job, slot), slot)
                 continue
             if free and self._to_prefetch:
                 slot = free.pop()
                 start(self._prefetch_one(slot), slot)
                 continue
-            if free and self._to_track:
+            idle = loop.time() - self._last_job >= self.settings.track_after_idle_seconds
+            if free and self._to_track and idle and len(free) == len(self._pools):
                 slot = free.pop()
                 start(self._track_one(slot), slot)
                 continue
@@ -266,6 +270,7 @@ class JobRunner:
             log.exception("version %s of %s is active but not loaded here", version, job.series_id)
         if self.on_finished is not None:
             self.on_finished("succeeded")
+        self._last_job = asyncio.get_running_loop().time()
         if self.prefetch_fn is not None:
             self._to_prefetch[job.series_id] = request
         return await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)

@@ -140,7 +140,7 @@ def test_an_idle_slot_makes_the_backtest_track_record_at_every_months_known(tmp_
         for m, v in zip(np.arange(gs.start, gs.end + 1)[keep], gs.values[keep], strict=True)
         if m >= 2010 * 12
     ]
-    settings = settings_for(tmp_path, bootstrap=False, prefetch=True)
+    settings = settings_for(tmp_path, bootstrap=False, prefetch=True, track_after_idle_seconds=0)
     with TestClient(create_app(settings)) as client:
         assert (
             client.post(

@@ -281,6 +281,28 @@ def now_of(series: MonthlySeries) -> Origin:
     return Origin((series.end + 1) // 12, (series.end + 1) % 12)
 
 
+def fit_backtests(
+    series: MonthlySeries,
+    members: Sequence[str],
+    at: Sequence[Origin],
+    factory: ModelFactory,
+    how: Learning,
+    progress: Progress,
+) -> backtest.Backtest:
+    """The members' backtest fits at `at`, the way `how` says to make them."""
+    return backtest.run(
+        series,
+        list(members),
+        at,
+        factory,
+        how.n_paths,
+        jobs=how.jobs,
+        cache_dir=how.cache_dir,
+        progress=progress,
+        executor=how.executor,
+    )
+
+
 def prefetch_next(
     series: MonthlySeries, members: Sequence[str], factory: ModelFactory, how: Learning
 ) -> int:
@@ -300,17 +322,7 @@ def prefetch_next(
         nonlocal made
         made = total
 
-    backtest.run(
-        series,
-        list(members),
-        at,
-        factory,
-        how.n_paths,
-        jobs=how.jobs,
-        cache_dir=how.cache_dir,
-        progress=count,
-        executor=how.executor,
-    )
+    fit_backtests(series, members, at, factory, how, count)
     return made
 
 
@@ -361,16 +373,8 @@ def full_track(
     at = origins(series, first, months=months)
     if len({o.year for o in at}) < 3:
         return []
-    results = backtest.run(
-        series,
-        list(members),
-        at,
-        factory,
-        how.n_paths,
-        jobs=how.jobs,
-        cache_dir=how.cache_dir,
-        progress=how.progress or (lambda done, total: None),
-        executor=how.executor,
+    results = fit_backtests(
+        series, members, at, factory, how, how.progress or (lambda done, total: None)
     )
     if group < TRACK_GROUPS - 1:
         return None
@@ -400,16 +404,8 @@ def learn_now(
         f"{series.id}: learning from backtests at {min(o.year for o in at)}-"
         f"{max(o.year for o in at)}, m in {months}"
     )
-    results = backtest.run(
-        series,
-        names,
-        at,
-        factory,
-        how.n_paths,
-        jobs=how.jobs,
-        cache_dir=how.cache_dir,
-        progress=how.progress or logged_progress(log, label),
-        executor=how.executor,
+    results = fit_backtests(
+        series, names, at, factory, how, how.progress or logged_progress(log, label)
     )
     walk = learn_auto(series, names, results, at)
     horizons = range(1, HORIZONS + 1)
