@@ -17,10 +17,17 @@ from exportcast.service.store import FlashOutcome, IngestOutcome, ReferenceOutco
 
 
 def _json_rows(
-    payload: Any, key: str, fields: tuple[str, ...], check: Callable[[list], object]
+    payload: Any,
+    key: str,
+    fields: tuple[str, ...],
+    check: Callable[[list], object],
+    optional: dict[str, object] | None = None,
 ) -> list[tuple]:
-    """(where, *fields) rows from `{key: [{field: ...}, ...]}`; every malformed item and
-    every bad well-formed row named in one SeriesError."""
+    """(where, *fields) rows from `{key: [{field: ...}, ...]}`, fields in `optional` read
+    as its default when left out; every malformed item and every bad well-formed row
+    named in one SeriesError."""
+    optional = optional or {}
+    required = [f for f in fields if f not in optional]
     if not isinstance(payload, dict) or not isinstance(payload.get(key), list):
         shape = ", ".join(f'"{f}"' for f in fields)
         raise SeriesError([Problem(f'body must be {{"{key}": [{{{shape}}}, ...]}}')])
@@ -28,11 +35,11 @@ def _json_rows(
     problems: list[Problem] = []
     for i, item in enumerate(payload[key]):
         where = f"{key}[{i}]"
-        if not isinstance(item, dict) or not set(fields) <= item.keys():
-            needs = ", ".join(f'"{f}"' for f in fields[:-1]) + f' and "{fields[-1]}"'
+        if not isinstance(item, dict) or not set(required) <= item.keys():
+            needs = ", ".join(f'"{f}"' for f in required[:-1]) + f' and "{required[-1]}"'
             problems.append(Problem(f"each item needs {needs}", where=where))
             continue
-        rows.append((where, *(item[f] for f in fields)))
+        rows.append((where, *(item.get(f, optional.get(f)) for f in fields)))
     if problems:
         # Still check the well-formed rows, so one response names every bad row.
         try:
@@ -91,15 +98,9 @@ REFERENCE_FIELDS = ("forecaster", "published", "year", "value", "source")
 
 
 def reference_rows_from_json(payload: Any) -> list[ReferenceRow]:
-    # `source` may be left out of an item.
-    if isinstance(payload, dict) and isinstance(payload.get("references"), list):
-        items = payload["references"]
-        payload = {
-            "references": [
-                {"source": "", **item} if isinstance(item, dict) else item for item in items
-            ]
-        }
-    return _json_rows(payload, "references", REFERENCE_FIELDS, check_reference_rows)
+    return _json_rows(
+        payload, "references", REFERENCE_FIELDS, check_reference_rows, optional={"source": ""}
+    )
 
 
 def reference_rows_from_csv(text: str) -> list[ReferenceRow]:

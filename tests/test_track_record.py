@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from exportcast.models.datasets import load_bundled, load_bundled_references
 from exportcast.models.references import PERCENTILES, percentile_of
+from exportcast.models.series import format_month
 from exportcast.service.main import create_app
 from tests.service_helpers import AUTH, settings_for, wait_for, wait_job, wait_ready
 
@@ -132,13 +133,10 @@ def test_an_idle_slot_makes_the_backtest_track_record_at_every_months_known(tmp_
     """After a retrain, a free training slot backtests the other months-known groups too,
     so a year's record has a point at every month, not only at those learned at."""
     gs = load_bundled("us-exports-gs")
-    keep = (gs.start <= np.arange(gs.start, gs.end + 1)) & (
-        np.arange(gs.start, gs.end + 1) < 2019 * 12
-    )
     rows = [
-        {"month": f"{m // 12}-{m % 12 + 1:02d}", "value": float(v)}
-        for m, v in zip(np.arange(gs.start, gs.end + 1)[keep], gs.values[keep], strict=True)
-        if m >= 2010 * 12
+        {"month": format_month(gs.start + i), "value": float(v)}
+        for i, v in enumerate(gs.values)
+        if 2010 * 12 <= gs.start + i < 2019 * 12
     ]
     settings = settings_for(tmp_path, bootstrap=False, prefetch=True, track_after_idle_seconds=0)
     with TestClient(create_app(settings)) as client:

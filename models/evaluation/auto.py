@@ -365,18 +365,19 @@ def full_track(
 
     `learn_now` fits only the months-known group of now; this fits the others too (cached:
     the same fits later retrains learn from). It is made in steps so that no step holds a
-    training slot for long: `group` g fits the origins of groups 0..g not yet cached and
-    returns None, until the last group, which walks all origins and returns the points
-    ([] without three years to learn from)."""
+    training slot for long: `group` g fits the origins of that group and returns None,
+    until the last group, which reads every group's fits back, walks all origins and
+    returns the points ([] without three years to learn from)."""
     first = first_learning_year(series, how)
-    months = [m for m in range(12) if learning.m_group(m) <= group]
+    last = group == TRACK_GROUPS - 1
+    months = range(12) if last else [m for m in range(12) if learning.m_group(m) == group]
     at = origins(series, first, months=months)
     if len({o.year for o in at}) < 3:
         return []
     results = fit_backtests(
         series, members, at, factory, how, how.progress or (lambda done, total: None)
     )
-    if group < TRACK_GROUPS - 1:
+    if not last:
         return None
     return track_points(learn_auto(series, list(members), results, at), first + 3)
 
