@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
+from exportcast.models.hierarchy.items import parse_items_csv
 from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
 from exportcast.models.references import Reference, parse_reference_csv
 from exportcast.models.series import MonthlySeries
@@ -22,6 +23,7 @@ class BundledSeries:
     country: str | None = None  # whose working days and holidays its flashes are read with
     flash_file: str | None = None  # its partial-month flashes, when bundled
     references_file: str | None = None  # outside forecasts of its annual totals, when bundled
+    items_file: str | None = None  # its exports by item (`month,item,value`), when bundled
 
 
 BUNDLED: dict[str, BundledSeries] = {
@@ -34,10 +36,11 @@ BUNDLED: dict[str, BundledSeries] = {
         source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002); "
         "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1); "
         "outlooks: KIET, KITA, Korea Eximbank, Bank of Korea and KDI, as reported (each row "
-        "names its report)",
+        "names its report); items: Korea Customs Service, exports by 10 major items",
         country="KR",
         flash_file="kr-exports-flash.csv",
         references_file="kr-exports-outlooks.csv",
+        items_file="kr-exports-items.csv",
     ),
     # Two long series from another country, so that what is learned across horizons is
     # checked (and pooled) beyond Korea.
@@ -91,3 +94,12 @@ def load_bundled_references(series_id: str = "kr-exports") -> list[Reference]:
         return []
     text = resources.files(__name__).joinpath(meta.references_file).read_text(encoding="utf-8")
     return parse_reference_csv(text)
+
+
+def load_bundled_items(series_id: str = "kr-exports") -> dict[str, MonthlySeries]:
+    """The bundled series' exports by item, by the file's item names ({} without them)."""
+    meta = BUNDLED[series_id]
+    if meta.items_file is None:
+        return {}
+    text = resources.files(__name__).joinpath(meta.items_file).read_text(encoding="utf-8")
+    return parse_items_csv(text, meta.unit)

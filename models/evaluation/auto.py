@@ -215,12 +215,19 @@ class Walk:
     # The percentiles 1-99 of the totals of horizons 1..TRACKED_HORIZONS at each origin, as
     # served, whether or not those years are complete yet.
     percentiles: dict[tuple[Origin, int], np.ndarray] = field(default_factory=dict)
+    # The calibrated draws by horizon, (years, MIX_DRAWS), at each origin, when asked for.
+    draws: dict[Origin, np.ndarray] = field(default_factory=dict)
 
 
 def learn_auto(
-    series: MonthlySeries, members: Sequence[str], results: Results, at: Sequence[Origin]
+    series: MonthlySeries,
+    members: Sequence[str],
+    results: Results,
+    at: Sequence[Origin],
+    keep_draws: bool = False,
 ) -> Walk:
-    """`auto`'s cases at every origin and horizon, walking forward in time (no look-ahead).
+    """`auto`'s cases at every origin and horizon, walking forward in time (no look-ahead);
+    with `keep_draws`, its draws at every origin too (a hierarchy reconciles them).
 
     Members missing from `results` at an origin (left out of the backtest there) are left
     out of the mixture there; an origin without any member gets no case."""
@@ -239,6 +246,8 @@ def learn_auto(
         walk.states[origin] = state
         raw, calibrated = auto_draws(state, fits, year_to_date_at(series, origin))
         anchor = float(np.median(calibrated[0]))
+        if keep_draws:
+            walk.draws[origin] = calibrated
         for h in range(1, min(TRACKED_HORIZONS, len(calibrated)) + 1):
             walk.percentiles[(origin, h)] = np.percentile(calibrated[h - 1], PERCENTILES)
         for h in range(1, len(raw) + 1):
