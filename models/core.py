@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 
 from exportcast.models import totals
 from exportcast.models.ensemble import FittedEnsemble
 from exportcast.models.evaluation.auto import Learning, learn_now
+from exportcast.models.evaluation.hierarchy import scales_now
 from exportcast.models.families.base import ModelError, rng_for
+from exportcast.models.hierarchy.forecast import (
+    Coherent,
+    HierarchyForecast,
+    make_coherent,
+    summarise_hierarchy,
+)
+from exportcast.models.hierarchy.reconcile import METHODS, RECOMBINED
+from exportcast.models.hierarchy.spec import Hierarchy
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEARS
 from exportcast.models.nowcast.condition import condition_paths
 from exportcast.models.nowcast.flashes import Flash
@@ -183,3 +192,62 @@ def forecast_many(
         if done:
             done(len(out), len(tasks))
     return out
+
+
+def simulate_hierarchy(
+    hierarchy: Hierarchy,
+    nodes: Mapping[str, MonthlySeries],
+    model: str = "auto",
+    methods: Sequence[str] = METHODS,
+    years: int = DEFAULT_YEARS,
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+    learning: Learning | None = None,
+    fitted: Mapping[str, Simulation] | None = None,
+) -> tuple[dict[str, Coherent], list[str]]:
+    """Each node fitted on its own (those in `fitted` are reused: a new month of one item
+    refits that item and "other", not the rest), then made coherent by each method from
+    the same paths; the nodes fitted here. With `learning`, `auto` learns per node (fits
+    cached under the learning's folder, one per node) and the recombined methods learn
+    how far to widen their total from their own backtest (`scales_now`)."""
+    sims = dict(fitted or {})
+    refit = []
+    for name in hierarchy.nodes:
+        if name in sims:
+            continue
+        node = nodes[name]
+        how = learning
+        if learning is not None and learning.cache_dir is not None:
+            how = replace(learning, cache_dir=learning.cache_dir / node.id)
+        sims[name] = simulate(node, model, years=years, n_paths=n_paths, seed=seed, learning=how)
+        refit.append(name)
+    recombined = [m for m in methods if m in RECOMBINED]
+    scales = {}
+    if model == "auto" and learning is not None and recombined:
+        scales = scales_now(hierarchy, nodes, AUTO_MEMBERS, get_model, learning, recombined)
+    out = {}
+    for method in methods:
+        learned = scales.get(method, {"scale": 1.0, "cases": 0})
+        coherent = make_coherent(hierarchy, sims, nodes, method, seed, learned["scale"])
+        out[method] = replace(
+            coherent, record={**coherent.record, "calibration_cases": learned["cases"]}
+        )
+    return out, refit
+
+
+def forecast_hierarchy(
+    hierarchy: Hierarchy,
+    nodes: Mapping[str, MonthlySeries],
+    model: str = "auto",
+    method: str = "top_down",
+    years: int = DEFAULT_YEARS,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    targets: Mapping[str, Sequence[float]] | None = None,
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+    learning: Learning | None = None,
+) -> HierarchyForecast:
+    coherent, _ = simulate_hierarchy(
+        hierarchy, nodes, model, (method,), years, n_paths, seed, learning
+    )
+    return summarise_hierarchy(coherent[method], nodes, years, levels, targets)

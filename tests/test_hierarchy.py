@@ -67,16 +67,19 @@ def test_items_that_reach_the_total_are_refused():
 @settings(max_examples=60, deadline=None)
 @given(
     base=arrays(np.float64, (5, 40), elements=st.floats(1.0, 1e4)),
+    history=arrays(np.float64, (5, 30), elements=st.floats(1.0, 1e4)),
     method=st.sampled_from(reconcile.METHODS),
+    scale=st.floats(0.5, 2.0),
 )
-def test_reconciled_nodes_add_up_exactly_path_by_path(base, method):
-    hierarchy = Hierarchy("h", "t", "x", ("a", "b", "c"))
-    summing = hierarchy.summing_matrix()
-    g, _ = reconcile.combination(method, summing, base)
-    coherent = reconcile.reconcile(base, g)
-    assert coherent.shape == base.shape
-    np.testing.assert_array_equal(coherent[0], coherent[1:].sum(axis=0))
-    assert np.all(coherent >= 0)
+def test_reconciled_nodes_add_up_exactly_path_by_path(base, history, method, scale):
+    made = reconcile.plan(base, history, method, np.random.default_rng(0), scale)
+    paths = np.stack([base, base * 1.1, base * 0.9], axis=2)  # (nodes, n, months)
+    for coherent in (made.apply(base), made.apply(paths)):
+        assert coherent.shape[:2] == base.shape
+        np.testing.assert_array_equal(coherent[0], coherent[1:].sum(axis=0))
+        assert np.all(coherent >= 0)
+    if method == "top_down" and scale == 1.0:  # the total's own draws, reordered
+        np.testing.assert_allclose(np.sort(made.apply(base)[0]), np.sort(base[0]))
 
 
 @settings(max_examples=40, deadline=None)
@@ -185,3 +188,39 @@ def test_a_forecast_of_the_bundled_items_adds_up_and_reads_from_the_same_paths(b
     semis_2025 = nodes["semiconductors"].year_to_date(2025)[1] / nodes[TOTAL].year_to_date(2025)[1]
     assert history[2025]["top_item"] == "semiconductors"
     assert history[2025]["top_share"] == pytest.approx(semis_2025, abs=1e-4)
+
+
+def test_widening_together_spreads_the_total_and_keeps_the_nodes_adding_up():
+    rng = np.random.default_rng(4)
+    bottom = rng.lognormal(3, 0.3, (3, 2000))
+    values = np.concatenate([bottom.sum(axis=0, keepdims=True), bottom])
+    np.testing.assert_allclose(reconcile.together_factor(values[0], 1.0), 1.0)
+    factor = reconcile.together_factor(values[0], 2.0)
+    widened = values * factor
+    spread = np.std(np.log(widened[0])) / np.std(np.log(values[0]))
+    assert spread == pytest.approx(2.0, rel=1e-6)
+    np.testing.assert_allclose(widened[0], widened[1:].sum(axis=0))
+
+
+def test_the_backtest_scores_direct_and_reconciled_on_the_same_origins(bundled, tmp_path):
+    from exportcast.models.evaluation.hierarchy import DIRECT, hierarchy_backtest
+    from exportcast.models.registry import get_model
+
+    hierarchy, nodes = bundled
+    report = hierarchy_backtest(
+        hierarchy, nodes, ("snaive",), get_model, from_year=2024, n_paths=200, cache_dir=tmp_path
+    )
+    by_model: dict[str, list] = {}
+    for case in report.cases:
+        by_model.setdefault(case.model, []).append(case)
+    origins = {(c.year, c.m) for c in by_model[DIRECT]}
+    assert origins == {(y, m) for y in (2024, 2025) for m in range(12)}
+    for method in reconcile.METHODS:
+        assert {(c.year, c.m) for c in by_model[method]} == origins
+    # top-down keeps the total's own draws: its total is the direct one, case by case
+    for direct, top in zip(by_model[DIRECT], by_model["top_down"], strict=True):
+        assert top.median == pytest.approx(direct.median, rel=1e-9)
+    assert report.largest_gap == 0.0
+    assert [(p["year"], p["m"]) for p in report.path] == [(2026, m) for m in range(6)]
+    semis = report.score("semiconductors:direct", "all")
+    assert semis is not None and semis.n == 24

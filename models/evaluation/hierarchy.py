@@ -11,26 +11,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from exportcast.models.evaluation.auto import (
     CALIBRATION_LEVEL,
+    Learning,
     Walk,
     complete_total,
+    group_months,
     learn_auto,
+    now_of,
     year_to_date_at,
 )
 from exportcast.models.evaluation.backtest import ModelFactory, Progress, left_out, run
 from exportcast.models.evaluation.learning import calibration_scale, m_group
-from exportcast.models.evaluation.origins import Origin
+from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.evaluation.scoring import Case, Score, case_from_draws, score_table
 from exportcast.models.families.base import rng_for
 from exportcast.models.hierarchy import reconcile
 from exportcast.models.hierarchy.forecast import shared_history
-from exportcast.models.hierarchy.spec import TOTAL, Hierarchy
+from exportcast.models.hierarchy.spec import OTHER, TOTAL, Hierarchy
 from exportcast.models.series import MonthlySeries
 
 DIRECT = "direct"
@@ -47,6 +50,11 @@ class HierarchyReport:
 
     def score(self, model: str, months: str) -> Score | None:
         return next((s for s in self.scores if s.model == model and s.months == months), None)
+
+
+def first_origin_year(series: MonthlySeries) -> int:
+    """The first year a node is backtested from: its members need three years of data."""
+    return (series.start + 36) // 12
 
 
 def _origins_of(series: MonthlySeries, first_year: int, last_year: int) -> list[Origin]:
@@ -87,8 +95,7 @@ def hierarchy_backtest(
         series = nodes[name]
         # Each node's auto learns from every origin it has before the scored ones: the
         # total from the start of its history, the items from theirs.
-        first = (series.start + 36) // 12 if name == TOTAL else from_year
-        at = _origins_of(series, first, last)
+        at = _origins_of(series, first_origin_year(series), last)
         cache = cache_dir / series.id if cache_dir else None
         results = run(series, list(members), at, factory, n_paths, seed, jobs, cache, progress)
         skipped.update({(f"{name}:{m}", o): why for (m, o), why in results.skipped.items()})
@@ -150,14 +157,13 @@ def _reconciled(
     actual = complete_total(nodes[TOTAL], origin.year)
     out = {DIRECT: unknown}
     for method in methods:
-        scale = 1.0
+        made = reconcile.plan(unknown, values, method, rng_for(seed, origin.cutoff))
+        coherent = out[method] = made.apply(unknown)
         if calibrate and method in reconcile.RECOMBINED:
-            scale = reconciled_scale(raw[method], origin)
-        made = reconcile.plan(unknown, values, method, rng_for(seed, origin.cutoff), scale)
-        out[method] = made.apply(unknown)
+            factor = reconcile.together_factor(coherent[0], reconciled_scale(raw[method], origin))
+            out[method] = replace(made, factor=factor).apply(unknown)
         if actual is not None:
-            uncalibrated = reconcile.plan(unknown, values, method, rng_for(seed, origin.cutoff))
-            total = uncalibrated.apply(unknown)[0] + ytd[0]
+            total = coherent[0] + ytd[0]
             raw[method].append(
                 case_from_draws(method, origin.year, origin.m, actual, ytd[0], total)
             )
@@ -186,3 +192,33 @@ def _path_point(
         **{model: summary(d[0]) for model, d in draws.items()},
         **{f"{i}:{model}": summary(d[index[i]]) for model, d in draws.items() for i in items},
     }
+
+
+def scales_now(
+    hierarchy: Hierarchy,
+    nodes: Mapping[str, MonthlySeries],
+    members: Sequence[str],
+    factory: ModelFactory,
+    how: Learning,
+    methods: Sequence[str] = reconcile.RECOMBINED,
+) -> dict[str, dict]:
+    """For each method whose total is recombined, the factor its paths are widened by now,
+    learned from its uncalibrated reconciled cases at the past origins of now's
+    months-known group (the fits each node's own `auto` learns from, mostly cached), as
+    `hierarchy_backtest` learns it at each of its origins."""
+    now = now_of(nodes[OTHER])
+    months = group_months(now.m)
+    walks = {}
+    for name in hierarchy.nodes:
+        series = nodes[name]
+        at = origins(series, first_origin_year(series), now.year - 1, months)
+        cache = how.cache_dir / series.id if how.cache_dir else None
+        results = run(
+            series, list(members), at, factory, how.n_paths, 0, how.jobs, cache, None, how.executor
+        )
+        walks[name] = learn_auto(series, list(members), results, at, keep_draws=True)
+    shared = set.intersection(*(set(w.draws) for w in walks.values()))
+    raw: dict[str, list[Case]] = {m: [] for m in methods}
+    for origin in sorted(shared):
+        _reconciled(hierarchy, nodes, walks, origin, methods, 0, raw, calibrate=False)
+    return {m: {"scale": reconciled_scale(raw[m], now), "cases": len(raw[m])} for m in methods}

@@ -44,7 +44,7 @@ def make_coherent(
     hierarchy: Hierarchy,
     sims: Mapping[str, Simulation],
     history: Mapping[str, MonthlySeries],
-    method: str = "total_anchored",
+    method: str = "top_down",
     seed: int = 0,
     scale: float = 1.0,
 ) -> Coherent:
@@ -77,12 +77,10 @@ def make_coherent(
         )
         for i, name in enumerate(nodes)
     }
-    floored = int(
-        np.sum(
-            np.tensordot(made.g, np.take_along_axis(base, made.order[:, :, None], axis=1), axes=1)
-            < 0
-        )
-    )
+    floored = 0
+    if made.g is not None:  # how often the linear map had to be floored at zero
+        coupled = np.take_along_axis(base, made.order[:, :, None], axis=1)
+        floored = int(np.sum(np.tensordot(made.g, coupled, axes=1) < 0))
     return Coherent(hierarchy, method, out, {**made.record, "floored_values": floored})
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METHODS = ("bottom_up", "mint_shrink", "total_anchored")
+METHODS = ("bottom_up", "mint_shrink", "total_anchored", "top_down")
 # Methods whose total is not the total's own forecast: their spread is calibrated afresh.
 RECOMBINED = ("bottom_up", "mint_shrink")
 GROWTH_MONTHS = 60  # months of year-on-year growth the coupling's correlation is read from
@@ -134,6 +134,14 @@ def reconcile(base: np.ndarray, g: np.ndarray) -> np.ndarray:
     return np.concatenate([bottom.sum(axis=0, keepdims=True), bottom])
 
 
+def proportional(base: np.ndarray) -> np.ndarray:
+    """Top-down by forecast proportions, path by path: the total's own value kept, each
+    bottom node scaled by the same factor so they add up to it (positive stays positive)."""
+    base = np.asarray(base, dtype=float)
+    bottom = base[1:] * (base[0] / base[1:].sum(axis=0))
+    return np.concatenate([bottom.sum(axis=0, keepdims=True), bottom])
+
+
 def together_factor(total_unknown: np.ndarray, scale: float) -> np.ndarray:
     """Per path, the factor that widens (scale > 1) or narrows the total's unknown part
     around its median on the log scale; every node of a path is multiplied by its path's
@@ -150,7 +158,7 @@ class Plan:
     paths, the map G, and the factor each path is then widened by."""
 
     order: np.ndarray  # (nodes, n)
-    g: np.ndarray  # (bottom, nodes)
+    g: np.ndarray | None  # (bottom, nodes); None: proportional (top-down)
     factor: np.ndarray  # (n,)
     record: dict
 
@@ -160,7 +168,7 @@ class Plan:
         base = np.asarray(base, dtype=float)
         order = self.order.reshape(self.order.shape + (1,) * (base.ndim - 2))
         coupled = np.take_along_axis(base, order, axis=1)
-        coherent = reconcile(coupled, self.g)
+        coherent = reconcile(coupled, self.g) if self.g is not None else proportional(coupled)
         factor = self.factor.reshape((1, -1) + (1,) * (base.ndim - 2))
         bottom = coherent[1:] * factor
         return np.concatenate([bottom.sum(axis=0, keepdims=True), bottom])
@@ -179,8 +187,13 @@ def plan(
     correlation = growth_correlation(history)
     order = coupling_order(unknown, correlation.covariance, rng)
     coupled = np.take_along_axis(np.asarray(unknown, dtype=float), order, axis=1)
-    g, intensity = combination(method, two_level(len(unknown) - 1), coupled)
-    factor = together_factor(reconcile(coupled, g)[0], scale)
+    if method == "top_down":
+        g, intensity = None, None
+        coherent = proportional(coupled)
+    else:
+        g, intensity = combination(method, two_level(len(unknown) - 1), coupled)
+        coherent = reconcile(coupled, g)
+    factor = together_factor(coherent[0], scale)
     record = {
         "method": method,
         "coupling": {
@@ -189,7 +202,7 @@ def plan(
         },
         # How much of the total's own forecast the coherent total keeps (the rest: the
         # items' sum): G's weights on the total, summed over the bottom nodes.
-        "weight_on_total_forecast": round(float(g[:, 0].sum()), 4),
+        "weight_on_total_forecast": 1.0 if g is None else round(float(g[:, 0].sum()), 4),
         "calibration_scale": round(float(scale), 4),
     }
     if intensity is not None:

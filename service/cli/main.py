@@ -7,9 +7,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from exportcast.service.cli import backtest, backup, forecast, ingest, report, serve
+from exportcast.service.cli import backtest, backup, forecast, hierarchy, ingest, report, serve
 
-COMMANDS = (forecast, serve, ingest, backtest, backup, report)
+COMMANDS = (forecast, hierarchy, serve, ingest, backtest, backup, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
