@@ -204,10 +204,11 @@ def simulate_hierarchy(
     seed: int = 0,
     learning: Learning | None = None,
     fitted: Mapping[str, Simulation] | None = None,
-) -> tuple[dict[str, Coherent], list[str]]:
+) -> tuple[dict[str, Coherent], dict[str, Simulation], list[str]]:
     """Each node fitted on its own (those in `fitted` are reused: a new month of one item
     refits that item and "other", not the rest), then made coherent by each method from
-    the same paths; the nodes fitted here. With `learning`, `auto` learns per node (fits
+    the same paths; the coherent simulations by method, every node's own, and the nodes
+    fitted here. With `learning`, `auto` learns per node (fits
     cached under the learning's folder, one per node) and the recombined methods learn
     how far to widen their total from their own backtest (`scales_now`)."""
     sims = dict(fitted or {})
@@ -232,7 +233,7 @@ def simulate_hierarchy(
         out[method] = replace(
             coherent, record={**coherent.record, "calibration_cases": learned["cases"]}
         )
-    return out, refit
+    return out, sims, refit
 
 
 def forecast_hierarchy(
@@ -247,7 +248,7 @@ def forecast_hierarchy(
     seed: int = 0,
     learning: Learning | None = None,
 ) -> HierarchyForecast:
-    coherent, _ = simulate_hierarchy(
+    coherent, _, _ = simulate_hierarchy(
         hierarchy, nodes, model, (method,), years, n_paths, seed, learning
     )
     return summarise_hierarchy(coherent[method], nodes, years, levels, targets)

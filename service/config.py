@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     bootstrap: bool = Field(
         True, description="load and train the bundled series into an empty store"
     )
+    bootstrap_items: bool = Field(
+        True,
+        description="with the bundled series, bootstrap its exports by item as series of "
+        "their own and the hierarchy over them (kr-exports-items)",
+    )
     max_body_bytes: int = Field(2_000_000, description="largest request body accepted")
     max_series: int = Field(
         10_000, ge=1, description="series a store may hold; creating one more is refused (409)"

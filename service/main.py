@@ -15,8 +15,11 @@ from exportcast.models.datasets import (
     BUNDLED,
     bundled_text,
     load_bundled_flashes,
+    load_bundled_items,
     load_bundled_references,
 )
+from exportcast.models.hierarchy.items import hierarchy_of
+from exportcast.models.series import Observation
 from exportcast.models.simulation import Simulation
 from exportcast.models.validate import check_rows, read_csv_rows
 from exportcast.service.api.body_limit import BodySizeLimit
@@ -27,6 +30,7 @@ from exportcast.service.api.routes import (
     flashes,
     forecasts,
     health,
+    hierarchies,
     jobs,
     observations,
     references,
@@ -38,7 +42,7 @@ from exportcast.service.config import Settings, get_settings
 from exportcast.service.metrics import Metrics, RequestMetrics
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.serving.polled import DefaultForecastReads
-from exportcast.service.store import Store, VersionRecord
+from exportcast.service.store import HierarchyRecord, Store, VersionRecord
 from exportcast.service.store.connect import open_store
 from exportcast.service.training import JobRunner, TrainRequest, train
 
@@ -51,10 +55,31 @@ a worker process after new observations arrive. Writes need `Authorization: Bear
 """
 
 
-def bootstrap_bundled(store: Store, series_id: str = "kr-exports") -> bool:
-    """An empty store gets the bundled series and a queued first retrain."""
+def bundled_hierarchy(series_id: str) -> tuple[list, list[HierarchyRecord]]:
+    """The bundled series' items as (id, name, batch) series and the hierarchy over them."""
+    items = load_bundled_items(series_id)
+    if not items:
+        return [], []
+    hierarchy, by_node = hierarchy_of(f"{series_id}-items", series_id, items)
+    members = [
+        (s.id, s.name, [Observation(s.start + i, float(v)) for i, v in enumerate(s.values)])
+        for s in by_node.values()
+    ]
+    record = HierarchyRecord(
+        hierarchy.id,
+        series_id,
+        {node: s.id for node, s in by_node.items()},
+        hierarchy.classification,
+    )
+    return members, [record]
+
+
+def bootstrap_bundled(store: Store, series_id: str = "kr-exports", with_items: bool = True) -> bool:
+    """An empty store gets the bundled series (with its items as series of their own and
+    the hierarchy over them) and queued first retrains."""
     meta = BUNDLED[series_id]
     batch = check_rows(read_csv_rows(bundled_text(series_id)))
+    members, declared = bundled_hierarchy(series_id) if with_items else ([], [])
     return store.bootstrap(
         meta.id,
         meta.name,
@@ -64,6 +89,8 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports") -> bool:
         country=meta.country,
         flashes=load_bundled_flashes(series_id),
         references=load_bundled_references(series_id),
+        members=members,
+        hierarchies=declared,
     )
 
 
@@ -80,7 +107,9 @@ def create_app(
         active = ActiveForecasts(store, settings.response_cache_size, settings.loaded_versions)
         app.state.store = store
         app.state.active = active
-        if settings.bootstrap and await asyncio.to_thread(bootstrap_bundled, store):
+        if settings.bootstrap and await asyncio.to_thread(
+            bootstrap_bundled, store, "kr-exports", settings.bootstrap_items
+        ):
             log.info("empty store: loaded the bundled series; its first retrain is queued")
         await asyncio.to_thread(active.sync)  # restore active versions, no retraining
 
@@ -128,6 +157,7 @@ def create_app(
         flashes,
         references,
         forecasts,
+        hierarchies,
         track_record,
         versions,
         jobs,

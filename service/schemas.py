@@ -10,10 +10,11 @@ checked against a fresh run by the tests).
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from exportcast.models.limits import MAX_TARGETS, check_targets
 from exportcast.models.nowcast.calendar import countries as supported_countries
@@ -484,8 +485,8 @@ class FlashUsedOut(Out):
     )
 
 
-class ForecastOut(Out):
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLES["forecast"]]})
+class ForecastBody(Out):
+    """A forecast of one series (or one node of a hierarchy) from its paths."""
 
     series: str
     unit: str
@@ -516,6 +517,11 @@ class ForecastOut(Out):
     flash: FlashUsedOut | None = Field(
         description="the flash used for the month after `data_through`; null without one"
     )
+
+
+class ForecastOut(ForecastBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLES["forecast"]]})
+
     model_version: int
     generated_at: str = Field(description="when the model version was made")
 
@@ -532,4 +538,165 @@ class MonthlyForecastOut(Out):
     n_paths: int
     monthly: list[MonthOut]
     model_version: int
+    generated_at: str
+
+
+# -- hierarchies ------------------------------------------------------------------------
+NODE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+class HierarchyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "total_series": "kr-exports",
+                    "classification": "kcs10",
+                    "items": {
+                        "semiconductors": "kr-exports.semiconductors",
+                        "ships": "kr-exports.ships",
+                    },
+                    "targets": {"total": [700000, 1000000], "semiconductors": [250000]},
+                }
+            ]
+        },
+    )
+
+    total_series: str = Field(pattern=SERIES_ID)
+    classification: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z0-9_]+$",
+        description="the one classification every item belongs to (items of different "
+        "classifications overlap and are never added up)",
+    )
+    items: dict[
+        Annotated[str, StringConstraints(pattern=NODE_NAME)],
+        Annotated[str, StringConstraints(pattern=SERIES_ID)],
+    ] = Field(
+        min_length=1,
+        max_length=200,
+        description="node name -> item series id; 'other' (the total less the items) is added",
+    )
+    targets: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="node ('total', an item, 'other') -> amounts to give P(at least) for; "
+        "default: the total series' targets",
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _items(cls, items: dict[str, str]) -> dict[str, str]:
+        for node, series_id in items.items():
+            if not re.fullmatch(NODE_NAME, node) or node in ("total", "other"):
+                raise ValueError(
+                    f"item name {node!r}: lower-case letters, digits, - _ ., not total/other"
+                )
+            if not re.fullmatch(SERIES_ID, series_id):
+                raise ValueError(f"item {node!r}: {series_id!r} is not a series id")
+        if len(set(items.values())) != len(items):
+            raise ValueError("an item series is named twice")
+        return items
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, targets: dict[str, list[float]]) -> dict[str, list[float]]:
+        return {node: list(check_targets(amounts)) for node, amounts in targets.items()}
+
+
+class HierarchySummaryOut(Out):
+    id: str
+    total_series: str
+    classification: str
+    items: dict[str, str] = Field(description="node name -> item series id")
+    targets: dict[str, list[float]]
+    nodes: list[str] = Field(description="total, the items, other")
+    methods: list[str] = Field(description="reconciliation methods served")
+    version: int | None = Field(description="latest version; null until the first is made")
+    data_through: str | None
+    created_at: str
+
+
+class HierarchyList(Out):
+    hierarchies: list[HierarchySummaryOut]
+
+
+class HierarchySpecOut(Out):
+    id: str
+    total_series: str
+    classification: str
+    items: list[str]
+
+
+class SpreadOut(Out):
+    median: float
+    intervals: dict[str, Interval] = Field(description="level in percent -> [low, high]")
+
+
+class ShareOut(SpreadOut):
+    year: int
+
+
+class ConcentrationOut(Out):
+    year: int
+    top_item: str = Field(description="the item largest on most paths")
+    top_item_paths: float = Field(description="share of paths on which it is the largest")
+    top_share: SpreadOut = Field(description="the largest item's share of the total")
+    top3_share: SpreadOut = Field(description="the three largest items' share of the total")
+    items_share: SpreadOut = Field(description="all the items' share of the total")
+    herfindahl: SpreadOut = Field(description="sum of the items' squared shares of the total")
+
+
+class ConcentrationPastOut(Out):
+    year: int
+    total: float
+    top_item: str
+    top_share: float
+    top3_share: float
+    items_share: float
+    herfindahl: float
+
+
+class CouplingOut(Out):
+    growth_months: int
+    shrinkage: float
+
+
+class CoherenceOut(Out):
+    method: str
+    coupling: CouplingOut = Field(
+        description="paths coupled by the correlation of the nodes' year-on-year growth over "
+        "`growth_months`, shrunk towards none by `shrinkage`"
+    )
+    weight_on_total_forecast: float = Field(
+        description="how much of the total's own forecast the coherent total keeps (1: all)"
+    )
+    calibration_scale: float = Field(
+        description="how far the coherent paths were widened together (1: not at all)"
+    )
+    calibration_cases: int = Field(description="past reconciled cases the scale learned from")
+    covariance_shrinkage: float | None = None
+    floored_values: int = Field(description="values the linear map took below zero (floored)")
+    largest_gap: float = Field(description="largest |total - sum of its nodes| on any path")
+
+
+class HierarchyForecastOut(Out):
+    hierarchy: HierarchySpecOut
+    method: str
+    methods: list[str]
+    unit: str
+    data_through: str
+    n_paths: int
+    levels: list[float]
+    nodes: dict[str, ForecastBody] = Field(
+        description="node -> its forecast, from the coherent paths"
+    )
+    shares: dict[str, list[ShareOut]] = Field(description="node -> its share of the total by year")
+    concentration: list[ConcentrationOut]
+    history: list[ConcentrationPastOut] = Field(description="concentration in the years published")
+    coherence: CoherenceOut
+    series: dict[str, str] = Field(description="node -> the series it is read from")
+    refit: list[str] = Field(description="nodes fitted for this version (the rest were reused)")
+    version: int
     generated_at: str

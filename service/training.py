@@ -35,6 +35,8 @@ from exportcast.models.series import MonthlySeries, format_month
 from exportcast.models.simulation import Simulation, implausibility, snapshot
 from exportcast.service import artifacts
 from exportcast.service.config import Settings
+from exportcast.service.hierarchies import HierarchyRequest, request_for, train_hierarchy
+from exportcast.service.hierarchies import basis as hierarchy_basis
 from exportcast.service.logs import configure_process_logging
 from exportcast.service.store import Job, Store, VersionRecord
 from exportcast.service.store.base import QuietRepeats, stamp, utc_now
@@ -144,6 +146,7 @@ class JobRunner:
         on_finished: Callable[[str], None] | None = None,
         prefetch_fn: Callable[[TrainRequest], int] | None = prefetch,
         track_fn: Callable[[TrainRequest, int], list[dict] | None] | None = backtest_track,
+        hierarchy_fn: Callable[[HierarchyRequest], dict] = train_hierarchy,
     ):
         self.store = store
         self.settings = settings
@@ -163,7 +166,17 @@ class JobRunner:
         self.track_fn = track_fn if settings.prefetch else None
         self._to_track: dict[str, tuple[TrainRequest, int]] = {}  # with the next step
         self._last_job = 0.0  # loop time the last job was claimed or finished
+        # Hierarchies to bring up to date once none of their series is being retrained
+        # (one version for a month that arrives for the total and ten items, not eleven).
+        self.hierarchy_fn = hierarchy_fn
+        self._to_reconcile: set[str] = set()
+        self._reconcile_checked = 0.0
         self._claim_failures = QuietRepeats(log)
+
+    def reconcile_soon(self, hierarchy_id: str) -> None:
+        """A hierarchy was declared here: make its version once a slot is free."""
+        self._to_reconcile.add(hierarchy_id)
+        self._wake.set()
 
     def nudge(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -208,6 +221,10 @@ class JobRunner:
         retrained earlier."""
         free = list(range(len(self._pools)))
         running: set[asyncio.Task] = set()
+        try:  # versions made from data a previous run did not see, or never made
+            self._to_reconcile.update(h.id for h in await asyncio.to_thread(self.store.hierarchies))
+        except Exception as exc:
+            self._claim_failures.failed("could not list the hierarchies", exc)
 
         def start(work: Awaitable[None], slot: int) -> None:
             task = asyncio.ensure_future(work)
@@ -228,6 +245,12 @@ class JobRunner:
                 self._last_job = loop.time()
                 start(self._run_logged(job, slot), slot)
                 continue
+            if free and self._to_reconcile and loop.time() >= self._reconcile_checked + 1.0:
+                ready = await self._hierarchy_ready()
+                if ready is not None:
+                    slot = free.pop()
+                    start(self._reconcile_one(ready, slot), slot)
+                    continue
             if free and self._to_prefetch:
                 slot = free.pop()
                 start(self._prefetch_one(slot), slot)
@@ -273,7 +296,67 @@ class JobRunner:
         self._last_job = asyncio.get_running_loop().time()
         if self.prefetch_fn is not None:
             self._to_prefetch[job.series_id] = request
-        return await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
+        finished = await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
+        with contextlib.suppress(Exception):  # the next start looks again
+            hierarchies = await asyncio.to_thread(self.store.hierarchies)
+            self._to_reconcile.update(h.id for h in hierarchies if job.series_id in h.series_ids())
+        return finished
+
+    async def _hierarchy_ready(self) -> str | None:
+        """A hierarchy to update none of whose series is queued or being retrained."""
+        self._reconcile_checked = asyncio.get_running_loop().time()
+        try:
+            busy = await asyncio.to_thread(self.store.busy_series)
+            records = {h.id: h for h in await asyncio.to_thread(self.store.hierarchies)}
+        except Exception as exc:
+            self._claim_failures.failed("could not read the hierarchies", exc)
+            return None
+        self._to_reconcile &= set(records)  # deleted meanwhile
+        return next(
+            (h for h in sorted(self._to_reconcile) if not busy & set(records[h].series_ids())),
+            None,
+        )
+
+    async def _reconcile_one(self, hierarchy_id: str, slot: int) -> None:
+        """A new version of the hierarchy unless the latest was made from the same data; a
+        failure leaves the latest serving."""
+        self._to_reconcile.discard(hierarchy_id)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        s = self.settings
+        try:
+            record = await asyncio.to_thread(self.store.get_hierarchy, hierarchy_id)
+            request = await asyncio.to_thread(
+                request_for,
+                self.store,
+                record,
+                s.model,
+                s.n_paths,
+                s.seed,
+                s.fit_cache(),
+                s.train_jobs,
+            )
+            made = await asyncio.to_thread(hierarchy_basis, request)
+            if record.basis == made:
+                return
+            future = loop.run_in_executor(self._executor(slot), self.hierarchy_fn, request)
+            body = await asyncio.wait_for(future, timeout=self.job_timeout)
+            number = await asyncio.to_thread(
+                self.store.add_hierarchy_version, hierarchy_id, made, body["data_through"], body
+            )
+        except Exception as exc:
+            log.warning("%s: the hierarchy could not be updated: %s", hierarchy_id, exc)
+            if isinstance(exc, (BrokenProcessPool, TimeoutError)):
+                self._discard_pool(slot)
+            return
+        log.info(
+            "%s: hierarchy version %s, data through %s (%s refitted) in %.1fs",
+            hierarchy_id,
+            number,
+            format_month(body["data_through"]),
+            ", ".join(body["refit"]) or "no node",
+            loop.time() - started,
+        )
 
     async def _prefetch_one(self, slot: int) -> None:
         """In a slot no job is waiting for: fit one series' backtests for its next month."""

@@ -28,6 +28,7 @@ def settings_for(data_dir: Path, **overrides) -> Settings:
         "poll_seconds": 0.05,
         "bootstrap": True,
         "prefetch": False,  # no fits behind a test's back; tests that want it say so
+        "bootstrap_items": False,  # the items hierarchy: its own tests turn it on
     } | overrides
     return Settings(**values)
 

@@ -23,7 +23,9 @@ EXAMPLES = 25  # per operation and mode: bounded so the default test run stays s
 # schema can say: a batch that would leave a gap or repeat a month, a flash past the month
 # after the last, a `model` that is not a member of the active version, levels or targets
 # as comma-separated text whose numbers break the question's limits, an outside forecast
-# published after today or of a year that had ended. There a 422 naming
+# published after today or of a year that had ended, a hierarchy whose item series are of
+# another classification than declared, or whose targets or item names clash with its own
+# nodes ("total", "other"). There a 422 naming
 # the problem is right, and only that check is left out (no 5xx, every answer documented
 # and invalid requests refused still hold).
 STATEFUL = {
@@ -32,6 +34,7 @@ STATEFUL = {
     "POST /v1/series/{series_id}/references",
     "GET /v1/series/{series_id}/forecast",
     "GET /v1/series/{series_id}/forecast/monthly",
+    "PUT /v1/hierarchies/{hierarchy_id}",
 }
 
 

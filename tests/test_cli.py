@@ -241,3 +241,42 @@ def test_ingest_stores_a_flash_file_or_nothing(tmp_path, capsys, settings_env):
     store = open_store(f"sqlite:///{tmp_path / 'exportcast.db'}")
     assert [f.value for f in store.flashes("s")] == [3, 4]
     store.close()
+
+
+def test_hierarchy_from_files_adds_up_and_reads_as_a_table(tmp_path, capsys):
+    from importlib import resources
+
+    data = resources.files("exportcast.models.datasets")
+    total = tmp_path / "korea.csv"
+    items = tmp_path / "items.csv"
+    total.write_text(data.joinpath("kr-exports.csv").read_text())
+    items.write_text(data.joinpath("kr-exports-items.csv").read_text())
+    argv = ["hierarchy", "--total", str(total), "--items", str(items), "--model", "snaive"]
+    assert main([*argv, "--json", "--paths", "500", "--target", "semiconductors:250000"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["hierarchy"]["total_series"] == "korea"
+    assert out["hierarchy"]["classification"] == "kcs10"
+    assert out["method"] == "top_down" and out["coherence"]["largest_gap"] == 0.0
+    assert set(out["nodes"]["semiconductors"]["years"][0]["prob_at_least"]) == {"250000"}
+    assert [c["year"] for c in out["concentration"]] == [2026, 2027, 2028, 2029, 2030]
+    assert main([*argv, "--method", "mint_shrink", "--years", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "method: mint_shrink" in table and "semiconductors" in table
+    assert "Herfindahl" in table and "2027" in table
+
+
+def test_hierarchy_refuses_items_of_two_classifications(tmp_path, capsys):
+    from importlib import resources
+
+    data = resources.files("exportcast.models.datasets")
+    total = tmp_path / "korea.csv"
+    total.write_text(data.joinpath("kr-exports.csv").read_text())
+    items = tmp_path / "items.csv"
+    rows = ["month,item,value"] + [
+        f"2020-{m:02d},{item},100"
+        for m in range(1, 13)
+        for item in ("kcs10:ships", "hs4_8901:ships")
+    ]
+    items.write_text("\n".join(rows) + "\n")
+    with pytest.raises(SystemExit, match="different classifications"):
+        main(["hierarchy", "--total", str(total), "--items", str(items), "--model", "snaive"])

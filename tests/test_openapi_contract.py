@@ -146,6 +146,20 @@ def test_every_documented_route_answers_as_documented(served):
     check(doc, activate, "post", response)
     response = client.post(activate.format(series_id="kr-exports", version=99), headers=AUTH)
     check(doc, activate, "post", response)
+    # A hierarchy over the "contract" series: declared, listed, not yet made (409), refused.
+    hierarchies, hierarchy = "/v1/hierarchies", "/v1/hierarchies/{hierarchy_id}"
+    spec = {"total_series": "kr-exports", "classification": "x", "items": {"part": "contract"}}
+    url = hierarchy.format(hierarchy_id="contract-h")
+    check(doc, hierarchy, "put", client.put(url, json=spec))  # no token
+    assert check(doc, hierarchy, "put", client.put(url, json=spec, headers=AUTH))["nodes"]
+    missing = {**spec, "items": {"part": "no-such-series"}}
+    check(doc, hierarchy, "put", client.put(url, json=missing, headers=AUTH))
+    check(doc, hierarchy, "put", client.put(url, content=b"{", headers=AUTH))
+    assert check(doc, hierarchies, "get", client.get(hierarchies))["hierarchies"]
+    check(doc, hierarchy, "get", client.get(url))  # 409 until its first version is made
+    check(doc, hierarchy, "get", client.get(hierarchy.format(hierarchy_id="nowhere")))
+    check(doc, hierarchy, "get", client.get(url, params={"method": "x"}))
+    seen |= {(hierarchies, "get"), (hierarchy, "get"), (hierarchy, "put")}
     one = "/v1/series/{series_id}"
     check(doc, one, "delete", client.delete(one.format(series_id="contract")))  # no token
     gone = client.delete(one.format(series_id="contract"), headers=AUTH)
@@ -260,4 +274,4 @@ def test_the_token_is_declared_on_writes_only(served):
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             declared = bool(operation.get("security"))
-            assert declared == (method in ("post", "delete")), f"{method.upper()} {path}"
+            assert declared == (method in ("post", "put", "delete")), f"{method.upper()} {path}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from exportcast.service.store.base import (
     Conflict,
     FlashOutcome,
+    HierarchyRecord,
     IngestOutcome,
     Job,
     NotFound,
@@ -22,6 +23,7 @@ from exportcast.service.store.base import (
 __all__ = [
     "Conflict",
     "FlashOutcome",
+    "HierarchyRecord",
     "IngestOutcome",
     "Job",
     "NotFound",

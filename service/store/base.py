@@ -149,6 +149,55 @@ class VersionRecord:
     info: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class HierarchyRecord:
+    """A declared hierarchy: a total series over item series (by node name), with the
+    targets to give P(at least) for, and its latest computed version, if any."""
+
+    id: str
+    total_series: str
+    items: dict[str, str]  # node name -> series id
+    classification: str = ""
+    targets: dict[str, list[float]] = field(default_factory=dict)  # node -> amounts
+    created_at: str = ""
+    version: int | None = None
+    data_through: int | None = None
+    basis: str | None = None  # digest of the data and settings the version was made from
+
+    def series_ids(self) -> list[str]:
+        return [self.total_series, *self.items.values()]
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "total_series": self.total_series,
+            "items": dict(self.items),
+            "classification": self.classification,
+            "targets": {k: list(v) for k, v in self.targets.items()},
+        }
+
+    @classmethod
+    def from_spec(
+        cls,
+        id: str,
+        spec: dict[str, Any],
+        created_at: str,
+        version: int | None = None,
+        data_through: int | None = None,
+        basis: str | None = None,
+    ) -> HierarchyRecord:
+        return cls(
+            id,
+            spec["total_series"],
+            dict(spec["items"]),
+            spec.get("classification", ""),
+            {k: list(v) for k, v in spec.get("targets", {}).items()},
+            created_at,
+            version,
+            data_through,
+            basis,
+        )
+
+
 class Store(Protocol):
     """Storage of series, observation vintages, retrain jobs and model versions."""
 
@@ -226,8 +275,35 @@ class Store(Protocol):
         country: str | None = None,
         flashes: Sequence[Flash] = (),
         references: Sequence[Reference] = (),
+        members: Sequence[tuple[str, str, Sequence[Observation]]] = (),
+        hierarchies: Sequence[HierarchyRecord] = (),
     ) -> bool:
-        """Create and fill a series and queue its first retrain, once, if the store is empty."""
+        """Create and fill a series (with `members`, (id, name, batch) series in its unit,
+        and `hierarchies` over them) and queue their first retrains, once, if the store
+        is empty; all in one transaction."""
+        ...
+
+    def put_hierarchy(self, record: HierarchyRecord) -> None:
+        """Declare (or re-declare) a hierarchy; NotFound if one of its series is missing."""
+        ...
+
+    def hierarchies(self) -> list[HierarchyRecord]: ...
+
+    def get_hierarchy(self, id: str) -> HierarchyRecord: ...
+
+    def add_hierarchy_version(
+        self, id: str, basis: str, data_through: int, body: dict
+    ) -> int | None:
+        """Store a computed version (numbered 1, 2, ...); None, storing nothing, when the
+        latest was made from the same `basis`."""
+        ...
+
+    def hierarchy_body(self, id: str, version: int) -> tuple[str, dict]:
+        """(created_at, body) of a stored hierarchy version."""
+        ...
+
+    def busy_series(self) -> set[str]:
+        """Series with a retrain queued or running."""
         ...
 
     def claim_job(

@@ -20,6 +20,7 @@ from exportcast.models.validate import Problem, SeriesError, gap_problem, missin
 from exportcast.service.store.base import (
     Conflict,
     FlashOutcome,
+    HierarchyRecord,
     IngestOutcome,
     Job,
     NotFound,
@@ -119,6 +120,22 @@ SCHEMA_TEMPLATE = (
         info TEXT NOT NULL,
         artifact {blob} NOT NULL,
         PRIMARY KEY (series_id, version)
+    )""",
+    # A total and its items, declared (`spec`: the nodes' series, targets).
+    """CREATE TABLE IF NOT EXISTS hierarchies (
+        id TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    # What a hierarchy's nodes said, coherent, as computed from the data `basis` digests.
+    """CREATE TABLE IF NOT EXISTS hierarchy_versions (
+        hierarchy_id TEXT NOT NULL REFERENCES hierarchies(id),
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        data_through INTEGER NOT NULL,
+        basis TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (hierarchy_id, version)
     )""",
 )
 
@@ -578,9 +595,103 @@ class SqlStore:
         row = self._track_row(id)
         return None if row is None else row[0]
 
+    # -- hierarchies ----------------------------------------------------------------------
+    def put_hierarchy(self, record: HierarchyRecord) -> None:
+        with self._write() as cur:
+            self._put_hierarchy(cur, record)
+
+    def _put_hierarchy(self, cur: Any, record: HierarchyRecord) -> None:
+        for series_id in record.series_ids():
+            self._series_exists(cur, series_id)
+        spec = json.dumps(record.spec())
+        cur.execute("SELECT spec FROM hierarchies WHERE id = ?", (record.id,))
+        row = cur.fetchone()
+        if row is None:
+            cur.execute(
+                "INSERT INTO hierarchies (id, spec, created_at) VALUES (?, ?, ?)",
+                (record.id, spec, stamp(utc_now())),
+            )
+        elif row[0] != spec:
+            cur.execute("UPDATE hierarchies SET spec = ? WHERE id = ?", (spec, record.id))
+
+    def _hierarchy(self, row: Sequence[Any]) -> HierarchyRecord:
+        id, spec, created_at, version, data_through, basis = row
+        return HierarchyRecord.from_spec(
+            id, json.loads(spec), created_at, version, data_through, basis
+        )
+
+    _HIERARCHY_QUERY = (
+        "SELECT h.id, h.spec, h.created_at, v.version, v.data_through, v.basis "
+        "FROM hierarchies h LEFT JOIN hierarchy_versions v ON v.hierarchy_id = h.id "
+        "AND v.version = (SELECT MAX(version) FROM hierarchy_versions w "
+        "WHERE w.hierarchy_id = h.id)"
+    )
+
+    def hierarchies(self) -> list[HierarchyRecord]:
+        with self._read() as cur:
+            cur.execute(self._HIERARCHY_QUERY + " ORDER BY h.id")
+            return [self._hierarchy(r) for r in cur.fetchall()]
+
+    def get_hierarchy(self, id: str) -> HierarchyRecord:
+        with self._read() as cur:
+            cur.execute(self._HIERARCHY_QUERY + " WHERE h.id = ?", (id,))
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"hierarchy {id!r} not found")
+        return self._hierarchy(row)
+
+    def add_hierarchy_version(
+        self, id: str, basis: str, data_through: int, body: dict
+    ) -> int | None:
+        with self._write() as cur:
+            cur.execute(
+                "SELECT version, basis FROM hierarchy_versions WHERE hierarchy_id = ? "
+                "ORDER BY version DESC LIMIT 1",
+                (id,),
+            )
+            row = cur.fetchone()
+            if row is not None and row[1] == basis:
+                return None
+            cur.execute("SELECT 1 FROM hierarchies WHERE id = ?", (id,))
+            if cur.fetchone() is None:
+                raise NotFound(f"hierarchy {id!r} not found")
+            number = 1 if row is None else int(row[0]) + 1
+            cur.execute(
+                "INSERT INTO hierarchy_versions "
+                "(hierarchy_id, version, created_at, data_through, basis, body) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (id, number, stamp(utc_now()), data_through, basis, json.dumps(body)),
+            )
+            return number
+
+    def hierarchy_body(self, id: str, version: int) -> tuple[str, dict]:
+        with self._read() as cur:
+            cur.execute(
+                "SELECT created_at, body FROM hierarchy_versions "
+                "WHERE hierarchy_id = ? AND version = ?",
+                (id, version),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"hierarchy {id!r} has no version {version}")
+        return row[0], json.loads(row[1])
+
+    def busy_series(self) -> set[str]:
+        with self._read() as cur:
+            cur.execute("SELECT DISTINCT series_id FROM jobs WHERE status IN ('queued', 'running')")
+            return {r[0] for r in cur.fetchall()}
+
+    def _drop_hierarchies_of(self, cur: Any, series_id: str) -> None:
+        cur.execute("SELECT id, spec FROM hierarchies")
+        for id, spec in cur.fetchall():
+            if series_id in HierarchyRecord.from_spec(id, json.loads(spec), "").series_ids():
+                cur.execute("DELETE FROM hierarchy_versions WHERE hierarchy_id = ?", (id,))
+                cur.execute("DELETE FROM hierarchies WHERE id = ?", (id,))
+
     def delete_series(self, id: str) -> None:
         with self._write() as cur:
             self._series_exists(cur, id)
+            self._drop_hierarchies_of(cur, id)
             tables = ("observations", "flashes", "outside_forecasts", "backtest_tracks", "jobs")
             for table in (*tables, "model_versions"):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
@@ -596,6 +707,8 @@ class SqlStore:
         country: str | None = None,
         flashes: Sequence[Flash] = (),
         references: Sequence[Reference] = (),
+        members: Sequence[tuple[str, str, Sequence[Observation]]] = (),
+        hierarchies: Sequence[HierarchyRecord] = (),
     ) -> bool:
         # Only a store that never held a series: one whose series were all deleted stays
         # empty across restarts.
@@ -611,6 +724,11 @@ class SqlStore:
                 self._ingest_flashes(cur, id, flashes, queue_retrain=True)
             if references:
                 self._ingest_references(cur, id, references)
+            for member_id, member_name, member_batch in members:
+                self._insert_series(cur, member_id, member_name, unit, (), country)
+                self._ingest(cur, member_id, member_batch, queue_retrain=True)
+            for hierarchy in hierarchies:
+                self._put_hierarchy(cur, hierarchy)
             return True
 
     # -- jobs ---------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""Hierarchies over the API: the bundled Korea items forecast with the total, coherent
+path by path; a revised item month refits that item and other only; declared hierarchies;
+bad declarations refused whole."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from exportcast.service.main import create_app
+from tests.service_helpers import AUTH, settings_for, wait_for, wait_job
+
+HID = "kr-exports-items"
+
+
+def version_of(client, hid: str = HID) -> int | None:
+    found = [h for h in client.get("/v1/hierarchies").json()["hierarchies"] if h["id"] == hid]
+    return found[0]["version"] if found else None
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    settings = settings_for(
+        tmp_path_factory.mktemp("hierarchy"), bootstrap_items=True, model="snaive", n_paths=300
+    )
+    with TestClient(create_app(settings)) as c:
+        wait_for(lambda: version_of(c) == 1, timeout=180)
+        yield c
+
+
+def test_the_bundled_items_are_served_as_a_hierarchy_that_adds_up(client):
+    (listed,) = client.get("/v1/hierarchies").json()["hierarchies"]
+    assert listed["total_series"] == "kr-exports" and listed["classification"] == "kcs10"
+    assert len(listed["items"]) == 10
+    assert listed["items"]["semiconductors"] == "kr-exports.semiconductors"
+    assert listed["nodes"][0] == "total" and listed["nodes"][-1] == "other"
+    assert listed["data_through"] == "2026-05"
+    body = client.get(f"/v1/hierarchies/{HID}").json()
+    assert body["method"] == "top_down" and body["version"] == 1
+    assert set(body["nodes"]) == set(listed["nodes"])
+    assert body["coherence"]["largest_gap"] == 0.0
+    total = body["nodes"]["total"]["years"][0]
+    assert total["year"] == 2026 and total["months_observed"] == 5
+    known = sum(body["nodes"][n]["years"][0]["actual_to_date"] for n in listed["nodes"][1:])
+    assert known == pytest.approx(total["actual_to_date"], rel=1e-9)  # published: facts
+    assert set(total["prob_at_least"]) == {"700000", "1000000"}  # the total's own targets
+    assert body["concentration"][0]["top_item"] == "semiconductors"
+    assert [h["year"] for h in body["history"]] == list(range(2016, 2026))
+    assert sorted(body["refit"]) == sorted(listed["nodes"])
+    # every method from the same version
+    for method in body["methods"]:
+        other = client.get(f"/v1/hierarchies/{HID}", params={"method": method})
+        assert other.status_code == 200 and other.json()["coherence"]["method"] == method
+    # the items' series are series of their own, with their own forecasts
+    semis = client.get("/v1/series/kr-exports.semiconductors").json()
+    assert semis["name"] == "kcs10:semiconductors"
+
+
+def test_bad_reads_are_named(client):
+    wrong = client.get(f"/v1/hierarchies/{HID}", params={"method": "average"})
+    assert wrong.status_code == 422 and "method" in wrong.text
+    assert client.get("/v1/hierarchies/nowhere").status_code == 404
+
+
+def test_a_revised_item_month_refits_that_item_and_other_only(client):
+    before = client.get(f"/v1/hierarchies/{HID}").json()
+    old = before["nodes"]["ships"]["years"][0]["actual_to_date"]
+    r = client.post(
+        "/v1/series/kr-exports.ships/observations",
+        json={"observations": [{"month": "2026-05", "value": 3100.0}]},
+        headers=AUTH,
+    )
+    assert r.status_code == 202, r.text
+    wait_job(client, r.json()["job"]["id"])
+    version = before["version"] + 1
+    wait_for(lambda: version_of(client) == version, timeout=120)
+    after = client.get(f"/v1/hierarchies/{HID}").json()
+    assert sorted(after["refit"]) == ["other", "ships"]
+    ships = after["nodes"]["ships"]["years"][0]["actual_to_date"]
+    assert ships != pytest.approx(old)
+    # the total did not change: other took the difference
+    assert after["nodes"]["total"]["years"][0]["actual_to_date"] == pytest.approx(
+        before["nodes"]["total"]["years"][0]["actual_to_date"]
+    )
+
+
+def test_a_declared_hierarchy_gets_a_version_and_bad_ones_are_refused(client):
+    spec = {
+        "total_series": "kr-exports",
+        "classification": "kcs10",
+        "items": {"chips": "kr-exports.semiconductors", "cars": "kr-exports.passenger_cars"},
+        "targets": {"chips": [250000]},
+    }
+    assert client.put("/v1/hierarchies/chips-cars", json=spec).status_code == 401
+    declared = client.put("/v1/hierarchies/chips-cars", json=spec, headers=AUTH)
+    assert declared.status_code == 200, declared.text
+    assert declared.json()["nodes"] == ["total", "chips", "cars", "other"]
+    wait_for(lambda: version_of(client, "chips-cars") == 1, timeout=120)
+    body = client.get("/v1/hierarchies/chips-cars").json()
+    assert set(body["nodes"]["chips"]["years"][0]["prob_at_least"]) == {"250000"}
+    assert body["nodes"]["total"]["years"][0]["prob_at_least"] == {}
+
+    def refused(hid: str, change: dict, status: int, words: str) -> None:
+        r = client.put(
+            f"/v1/hierarchies/{hid}", json={**spec, "targets": {}, **change}, headers=AUTH
+        )
+        assert r.status_code == status, r.text
+        assert words in r.text
+        assert version_of(client, hid) is None  # nothing of it stored
+
+    refused("h2", {"items": {"x": "no-such-series"}}, 404, "no-such-series")
+    refused("h3", {"items": {"other": "kr-exports.ships"}}, 422, "other")
+    refused("h4", {"targets": {"boats": [1.0]}}, 422, "boats")
+    created = client.post(
+        "/v1/series",
+        json={"id": "kr-petroleum-hs4", "name": "hs4_2710:petroleum_oils", "unit": "USD millions"},
+        headers=AUTH,
+    )
+    assert created.status_code == 201, created.text
+    refused("h5", {"items": {"oil": "kr-petroleum-hs4"}}, 422, "never added")
+    assert client.get("/v1/hierarchies/h5").status_code == 404
