@@ -22,6 +22,9 @@ from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.service.config import get_settings
 
 MODELS = (DIRECT, *METHODS)
+# A total that is the direct one up to rounding (top-down rescales the items to it and
+# adds them up again: the last bits move) is a tie, not a loss: half the printed precision.
+TIE = 0.005
 
 
 def table(report: HierarchyReport, prefix: str = "") -> str:
@@ -80,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         cache_dir=cache,
     )
     took = f"{report.seconds:.0f} s"
-    print(f"## Year-end totals {args.from_year}-2025: direct against reconciled ({took})\n")
+    years = sorted({c.year for c in report.cases})
+    print(f"## Year-end totals {years[0]}-{years[-1]}: direct against reconciled ({took})\n")
+    print(f"cases: {len(years)} years x 12 months known; items start 2016-01 and the members")
+    print("need 36 months, so the first year the items can be scored is 2019\n")
     print(table(report))
     print("\n## Semiconductors alone\n")
     print(table(report, "semiconductors:"))
@@ -98,13 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         for m in range(12)
         if (r := report.score(method, str(m)))
         and (d := report.score(DIRECT, str(m)))
-        and r.mape > d.mape
+        and r.mape > d.mape + TIE
     ]
     for method in METHODS:
         s = report.score(method, "all")
         bad = [m for meth, m in worse if meth == method]
         print(
-            f"- {method}: at least as accurate as direct at every m: "
+            f"- {method}: at least as accurate as direct at every m (within {TIE} points): "
             f"{'yes' if not bad else 'no, worse at m=' + ','.join(map(str, bad))}; "
             f"coverage 80% {s.coverage[80.0]:.0%} (goal 75-85%), "
             f"95% {s.coverage[95.0]:.0%} (goal 92-98%)"

@@ -178,6 +178,7 @@ def main() -> int:
             "EXPORTCAST_API_TOKEN": token,
             # No fits made ahead behind the figures: they would take both cores.
             "EXPORTCAST_PREFETCH": "false",
+            "EXPORTCAST_BOOTSTRAP_ITEMS": "false",
             "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
             "BENCH_BODY": str(Path(tmp) / "body.json"),
         }

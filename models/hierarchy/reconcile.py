@@ -147,6 +147,8 @@ def together_factor(total_unknown: np.ndarray, scale: float) -> np.ndarray:
     around its median on the log scale; every node of a path is multiplied by its path's
     factor, so the nodes still add up (and stay positive)."""
     total = np.maximum(np.asarray(total_unknown, dtype=float), 1e-12)
+    if scale == 1.0:  # exactly as reconciled (the log round trip would move the last bits)
+        return np.ones_like(total)
     log_total = np.log(total)
     centre = np.median(log_total)
     return np.exp(centre + scale * (log_total - centre)) / total
