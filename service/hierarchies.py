@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,9 @@ from exportcast.service.store import HierarchyRecord, Store
 log = logging.getLogger("exportcast.hierarchies")
 
 DEFAULT_METHOD = "top_down"
+# Part of every node key and basis: a release that changes how nodes are fitted or made
+# coherent bumps it, so cached node paths and unchanged versions are not carried over.
+NODE_CACHE_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,21 @@ def _digest(*parts: object) -> str:
 
 def node_key(series: MonthlySeries, request: HierarchyRequest) -> str:
     """What a node's paths depend on: its data and the fit's settings."""
-    return _digest(series.start, series.values, request.model, request.n_paths, request.seed)
+    return _digest(
+        NODE_CACHE_VERSION,
+        series.start,
+        series.values,
+        request.model,
+        request.n_paths,
+        request.seed,
+    )
 
 
 def basis(request: HierarchyRequest) -> str:
     """What a version depends on: every node's data, the settings and the declaration."""
     nodes = request.nodes()
     return _digest(
+        NODE_CACHE_VERSION,
         request.hierarchy.to_dict(),
         {k: list(v) for k, v in sorted(request.targets.items())},
         [node_key(nodes[n], request) for n in request.hierarchy.nodes],
@@ -75,7 +87,8 @@ def basis(request: HierarchyRequest) -> str:
 
 
 def _node_file(request: HierarchyRequest, node: str, key: str) -> Path:
-    return request.cache_dir / "hierarchies" / request.hierarchy.id / f"{node}-{key}.npz"
+    # "@" is in no node name, so one node's files never match another's pattern.
+    return request.cache_dir / "hierarchies" / request.hierarchy.id / f"{node}@{key}.npz"
 
 
 def _load_node(path: Path) -> Simulation | None:
@@ -93,8 +106,6 @@ def _load_node(path: Path) -> Simulation | None:
 
 def _save_node(path: Path, sim: Simulation) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob(path.name.split("-")[0] + "-*.npz"):
-        old.unlink(missing_ok=True)  # the node's paths for data since revised or extended
     meta = {
         "series_id": sim.series_id,
         "unit": sim.unit,
@@ -106,9 +117,13 @@ def _save_node(path: Path, sim: Simulation) -> None:
         "fit_seconds": sim.fit_seconds,
         "learned": sim.learned,
     }
-    partial = path.with_suffix(".partial.npz")
+    partial = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.partial.npz")
     np.savez(partial, paths=sim.paths.astype(np.float32), meta=json.dumps(meta, default=float))
     partial.replace(path)
+    node = path.name.split("@")[0]
+    for old in path.parent.glob(f"{node}@*.npz"):  # its paths for data since changed
+        if old != path and not old.name.endswith(".partial.npz"):
+            old.unlink(missing_ok=True)
 
 
 def train_hierarchy(request: HierarchyRequest) -> dict:
@@ -126,19 +141,15 @@ def train_hierarchy(request: HierarchyRequest) -> dict:
         if request.model == "auto"
         else None
     )
-    coherent, sims, refit = simulate_hierarchy(
-        request.hierarchy,
-        nodes,
-        request.model,
-        METHODS,
-        DEFAULT_YEARS,
-        request.n_paths,
-        request.seed,
-        learning,
-        fitted,
-    )
+    # The nodes not cached are fitted first and kept as the cache holds them (float32), so a
+    # version made from fresh fits and one made from cached ones are the same numbers.
+    args = (request.hierarchy, nodes, request.model)
+    rest = (DEFAULT_YEARS, request.n_paths, request.seed, learning)
+    _, sims, refit = simulate_hierarchy(*args, (), *rest, fitted)
     for name in refit:
+        sims[name] = replace(sims[name], paths=sims[name].paths.astype(np.float32))
         _save_node(_node_file(request, name, keys[name]), sims[name])
+    coherent, _, _ = simulate_hierarchy(*args, METHODS, *rest, sims)
     bodies = {
         method: summarise_hierarchy(
             c, nodes, DEFAULT_YEARS, DEFAULT_LEVELS, request.targets

@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -170,6 +171,7 @@ class JobRunner:
         # (one version for a month that arrives for the total and ten items, not eleven).
         self.hierarchy_fn = hierarchy_fn
         self._to_reconcile: set[str] = set()
+        self._reconciling: set[str] = set()  # being made here now: never two at once
         self._reconcile_checked = 0.0
         self._claim_failures = QuietRepeats(log)
 
@@ -269,6 +271,12 @@ class JobRunner:
             await self.run_job(job, slot)
         except Exception:  # the store failed us (or the series was deleted meanwhile)
             log.exception("job %s for %s could not be finished", job.id, job.series_id)
+        # Its hierarchies look again whatever the outcome: the data they read changed even
+        # when this series' own model was refused.
+        with contextlib.suppress(Exception):  # the next start looks again
+            hierarchies = await asyncio.to_thread(self.store.hierarchies)
+            self._to_reconcile.update(h.id for h in hierarchies if job.series_id in h.series_ids())
+            self._wake.set()
 
     async def run_job(self, job: Job, slot: int = 0) -> Job:
         beat = asyncio.create_task(self._heartbeat(job.id))
@@ -296,11 +304,7 @@ class JobRunner:
         self._last_job = asyncio.get_running_loop().time()
         if self.prefetch_fn is not None:
             self._to_prefetch[job.series_id] = request
-        finished = await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
-        with contextlib.suppress(Exception):  # the next start looks again
-            hierarchies = await asyncio.to_thread(self.store.hierarchies)
-            self._to_reconcile.update(h.id for h in hierarchies if job.series_id in h.series_ids())
-        return finished
+        return await asyncio.to_thread(self.store.finish_job, job.id, "succeeded", version)
 
     async def _hierarchy_ready(self) -> str | None:
         """A hierarchy to update none of whose series is queued or being retrained."""
@@ -312,15 +316,32 @@ class JobRunner:
             self._claim_failures.failed("could not read the hierarchies", exc)
             return None
         self._to_reconcile &= set(records)  # deleted meanwhile
-        return next(
-            (h for h in sorted(self._to_reconcile) if not busy & set(records[h].series_ids())),
-            None,
-        )
+        waiting = sorted(self._to_reconcile - self._reconciling)
+        return next((h for h in waiting if not busy & set(records[h].series_ids())), None)
 
     async def _reconcile_one(self, hierarchy_id: str, slot: int) -> None:
         """A new version of the hierarchy unless the latest was made from the same data; a
         failure leaves the latest serving."""
-        self._to_reconcile.discard(hierarchy_id)
+        self._to_reconcile.discard(hierarchy_id)  # data arriving meanwhile adds it again
+        self._reconciling.add(hierarchy_id)
+        try:
+            await self._make_hierarchy(hierarchy_id, slot)
+        finally:
+            self._reconciling.discard(hierarchy_id)
+            self._wake.set()
+
+    async def _in_slot(self, slot: int, fn: Callable, *args: object) -> Any:
+        """`fn(*args)` in the slot's training process, within the job timeout; a crashed or
+        overrunning process is discarded (the next use of the slot starts a fresh one)."""
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._executor(slot), fn, *args)
+            return await asyncio.wait_for(future, timeout=self.job_timeout)
+        except (BrokenProcessPool, TimeoutError):
+            self._discard_pool(slot)
+            raise
+
+    async def _make_hierarchy(self, hierarchy_id: str, slot: int) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         s = self.settings
@@ -339,15 +360,14 @@ class JobRunner:
             made = await asyncio.to_thread(hierarchy_basis, request)
             if record.basis == made:
                 return
-            future = loop.run_in_executor(self._executor(slot), self.hierarchy_fn, request)
-            body = await asyncio.wait_for(future, timeout=self.job_timeout)
+            body = await self._in_slot(slot, self.hierarchy_fn, request)
             number = await asyncio.to_thread(
                 self.store.add_hierarchy_version, hierarchy_id, made, body["data_through"], body
             )
-        except Exception as exc:
+        except Exception as exc:  # the latest version keeps serving
             log.warning("%s: the hierarchy could not be updated: %s", hierarchy_id, exc)
-            if isinstance(exc, (BrokenProcessPool, TimeoutError)):
-                self._discard_pool(slot)
+            return
+        if number is None:
             return
         log.info(
             "%s: hierarchy version %s, data through %s (%s refitted) in %.1fs",
@@ -366,12 +386,9 @@ class JobRunner:
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            future = loop.run_in_executor(self._executor(slot), self.prefetch_fn, request)
-            made = await asyncio.wait_for(future, timeout=self.job_timeout)
+            made = await self._in_slot(slot, self.prefetch_fn, request)
         except Exception as exc:  # only a cache left cold: the next retrain fits them itself
             log.warning("%s: prefetch for the next month failed: %s", series_id, exc)
-            if isinstance(exc, (BrokenProcessPool, TimeoutError)):
-                self._discard_pool(slot)
             return
         log.info(
             "%s: the next month's backtest fits are ready (%d made ahead in %.1fs)",
@@ -393,8 +410,7 @@ class JobRunner:
         try:
             if await asyncio.to_thread(self.store.track_key, series_id) == made:
                 return
-            future = loop.run_in_executor(self._executor(slot), self.track_fn, request, group)
-            points = await asyncio.wait_for(future, timeout=self.job_timeout)
+            points = await self._in_slot(slot, self.track_fn, request, group)
             if points is None:  # one group fitted; the next step when a slot is free again
                 if series_id not in self._to_track:  # a newer retrain starts it afresh
                     self._to_track[series_id] = (request, group + 1)
@@ -402,8 +418,6 @@ class JobRunner:
             await asyncio.to_thread(self.store.put_track, series_id, made, points)
         except Exception as exc:  # the record keeps the versions' own backtest points
             log.warning("%s: the backtest track record could not be made: %s", series_id, exc)
-            if isinstance(exc, (BrokenProcessPool, TimeoutError)):
-                self._discard_pool(slot)
             return
         log.info(
             "%s: the backtest track record is ready (%d points at every months-known, %.1fs)",

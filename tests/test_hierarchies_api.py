@@ -119,3 +119,23 @@ def test_a_declared_hierarchy_gets_a_version_and_bad_ones_are_refused(client):
     assert created.status_code == 201, created.text
     refused("h5", {"items": {"oil": "kr-petroleum-hs4"}}, 422, "never added")
     assert client.get("/v1/hierarchies/h5").status_code == 404
+
+
+def test_declarations_the_stored_data_cannot_serve_are_refused(client):
+    def series(id: str, unit: str, value: float) -> None:
+        r = client.post("/v1/series", json={"id": id, "name": id, "unit": unit}, headers=AUTH)
+        assert r.status_code == 201, r.text
+        rows = [
+            {"month": f"{y}-{m:02d}", "value": value} for y in (2024, 2025) for m in range(1, 13)
+        ]
+        r = client.post(f"/v1/series/{id}/observations", json={"observations": rows}, headers=AUTH)
+        assert r.status_code == 202, r.text
+
+    series("huge-item", "USD millions", 1e6)
+    series("won-item", "KRW billions", 100.0)
+    spec = {"total_series": "kr-exports", "classification": "x", "items": {"a": "huge-item"}}
+    r = client.put("/v1/hierarchies/h6", json=spec, headers=AUTH)
+    assert r.status_code == 422 and "add up to the total or more in 2024-01" in r.text
+    r = client.put("/v1/hierarchies/h7", json={**spec, "items": {"a": "won-item"}}, headers=AUTH)
+    assert r.status_code == 422 and "KRW billions" in r.text
+    assert version_of(client, "h6") is None and version_of(client, "h7") is None

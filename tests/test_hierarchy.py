@@ -224,3 +224,29 @@ def test_the_backtest_scores_direct_and_reconciled_on_the_same_origins(bundled, 
     assert [(p["year"], p["m"]) for p in report.path] == [(2026, m) for m in range(6)]
     semis = report.score("semiconductors:direct", "all")
     assert semis is not None and semis.n == 24
+
+
+def test_classification_is_read_from_codes_only():
+    from exportcast.models.hierarchy.spec import classification
+
+    assert classification("kcs10:ships") == "kcs10"
+    assert classification("hs4_2710:petroleum_oils") == "hs4"
+    assert classification("motie20:semiconductors") == "motie20"
+    assert classification("Exports: ships") == "" and classification("ships") == ""
+
+
+def test_node_paths_on_disk_are_kept_per_node(tmp_path):
+    from exportcast.service import hierarchies
+
+    def sim(value: float):
+        return simulate(MonthlySeries("s", "u", 24000, np.full(36, value)), "snaive", n_paths=100)
+
+    folder = tmp_path / "h"
+    hierarchies._save_node(folder / "ships@k1.npz", sim(1.0))
+    hierarchies._save_node(folder / "ships-x@k2.npz", sim(2.0))  # another node: ships' stays
+    hierarchies._save_node(folder / "ships@k3.npz", sim(3.0))  # ships' new data: k1 goes
+    assert sorted(p.name for p in folder.iterdir()) == ["ships-x@k2.npz", "ships@k3.npz"]
+    loaded = hierarchies._load_node(folder / "ships@k3.npz")
+    assert loaded is not None and loaded.paths.dtype == np.float32
+    assert loaded.actual_to_date == sim(3.0).actual_to_date
+    assert hierarchies._load_node(folder / "missing@k.npz") is None

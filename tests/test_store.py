@@ -222,3 +222,23 @@ def test_series_come_a_page_at_a_time_in_id_order(store_url):
     assert [r.id for r in s.list_series(limit=2, after="b")] == ["c", "d"]
     assert [r.id for r in s.list_series(after="d")] == []
     s.close()
+
+
+def test_a_hierarchy_keeps_its_versions_until_it_is_declared_anew(store):
+    from exportcast.service.store import HierarchyRecord
+
+    store.create_series("t", "T", "u")  # "a" is the fixture's
+    record = HierarchyRecord("h", "t", {"a": "a"}, "x")
+    store.put_hierarchy(record)
+    assert store.add_hierarchy_version("h", "basis-1", 100, {"n": 1}) == 1
+    assert store.add_hierarchy_version("h", "basis-1", 100, {"n": 1}) is None  # same data
+    assert store.add_hierarchy_version("h", "basis-0", 99, {"n": 0}) is None  # older data
+    assert store.add_hierarchy_version("h", "basis-2", 100, {"n": 2}) == 2  # a revision
+    assert store.get_hierarchy("h").version == 2
+    assert store.hierarchy_body("h", 2)[1] == {"n": 2}
+    store.put_hierarchy(record)  # the same declaration: its versions stay
+    assert store.get_hierarchy("h").version == 2
+    store.put_hierarchy(HierarchyRecord("h", "t", {"a": "a"}, "x", {"a": [5.0]}))
+    assert store.get_hierarchy("h").version is None  # declared anew: none served
+    store.delete_series("a")
+    assert store.hierarchies() == []

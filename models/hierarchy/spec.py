@@ -15,11 +15,15 @@ TOTAL, OTHER = "total", "other"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
+_CLASSIFIED = re.compile(r"([a-z0-9]+)(?:_[a-z0-9]+)?:")
+
+
 def classification(item: str) -> str:
-    """The classification an item belongs to: the prefix before ":" or "_" in the source's
-    names ("kcs10:ships" -> "kcs10", "hs4_2710:petroleum_oils" -> "hs4")."""
-    head = item.split(":", 1)[0]
-    return head.split("_", 1)[0] if ":" in item else ""
+    """The classification an item belongs to, from the source's names: the lower-case code
+    before ":" ("kcs10:ships" -> "kcs10", "hs4_2710:petroleum_oils" -> "hs4"); "" for a
+    name without one ("Exports: ships")."""
+    found = _CLASSIFIED.match(item)
+    return found.group(1) if found else ""
 
 
 def node_name(item: str) -> str:

@@ -284,7 +284,8 @@ class Store(Protocol):
         ...
 
     def put_hierarchy(self, record: HierarchyRecord) -> None:
-        """Declare (or re-declare) a hierarchy; NotFound if one of its series is missing."""
+        """Declare (or re-declare) a hierarchy; NotFound if one of its series is missing. A
+        changed declaration drops the versions made for the old one."""
         ...
 
     def hierarchies(self) -> list[HierarchyRecord]: ...
@@ -295,7 +296,7 @@ class Store(Protocol):
         self, id: str, basis: str, data_through: int, body: dict
     ) -> int | None:
         """Store a computed version (numbered 1, 2, ...); None, storing nothing, when the
-        latest was made from the same `basis`."""
+        latest was made from the same `basis` or from data through a later month."""
         ...
 
     def hierarchy_body(self, id: str, version: int) -> tuple[str, dict]:

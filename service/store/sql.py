@@ -612,6 +612,8 @@ class SqlStore:
                 (record.id, spec, stamp(utc_now())),
             )
         elif row[0] != spec:
+            # Its versions describe other nodes: none is served until the new one is made.
+            cur.execute("DELETE FROM hierarchy_versions WHERE hierarchy_id = ?", (record.id,))
             cur.execute("UPDATE hierarchies SET spec = ? WHERE id = ?", (spec, record.id))
 
     def _hierarchy(self, row: Sequence[Any]) -> HierarchyRecord:
@@ -645,12 +647,13 @@ class SqlStore:
     ) -> int | None:
         with self._write() as cur:
             cur.execute(
-                "SELECT version, basis FROM hierarchy_versions WHERE hierarchy_id = ? "
-                "ORDER BY version DESC LIMIT 1",
+                "SELECT version, basis, data_through FROM hierarchy_versions "
+                "WHERE hierarchy_id = ? ORDER BY version DESC LIMIT 1",
                 (id,),
             )
             row = cur.fetchone()
-            if row is not None and row[1] == basis:
+            # The same data again, or older data (a slower worker finishing late): not stored.
+            if row is not None and (row[1] == basis or data_through < int(row[2])):
                 return None
             cur.execute("SELECT 1 FROM hierarchies WHERE id = ?", (id,))
             if cur.fetchone() is None:

@@ -3,6 +3,8 @@ total path by path. Reads are served from the version made when the data last ch
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
@@ -18,7 +20,7 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
-from exportcast.service.hierarchies import DEFAULT_METHOD
+from exportcast.service.hierarchies import DEFAULT_METHOD, request_for
 from exportcast.service.schemas import (
     SERIES_ID,
     Error,
@@ -56,15 +58,25 @@ async def list_hierarchies(store: StoreDep) -> HierarchyList:
     return HierarchyList(hierarchies=[_summary(r) for r in records])
 
 
-def _body(request: Request, store: Store, id: str, version: int) -> dict:
-    cache: dict = request.app.state.__dict__.setdefault("hierarchy_bodies", {})
-    key = (id, version)
-    if key not in cache:
-        created_at, body = store.hierarchy_body(id, version)
+_BODIES_LOCK = threading.Lock()
+
+
+def _body(request: Request, store: Store, record: HierarchyRecord) -> tuple[str, dict]:
+    """The version's (created_at, body), parsed once per process: keyed by what it was made
+    from too, so a hierarchy deleted and declared again never gets the old one's body."""
+    key = (record.id, record.version, record.basis)
+    with _BODIES_LOCK:
+        cache: dict = request.app.state.__dict__.setdefault("hierarchy_bodies", {})
+        found = cache.get(key)
+    if found is not None:
+        return found
+    assert record.version is not None
+    found = store.hierarchy_body(record.id, record.version)
+    with _BODIES_LOCK:
         while len(cache) >= CACHED_BODIES:
             cache.pop(next(iter(cache)))
-        cache[key] = (created_at, body)
-    return cache[key]
+        cache[key] = found
+    return found
 
 
 @router.get(
@@ -102,7 +114,7 @@ async def read_hierarchy(
             "first models are",
             headers={"Retry-After": "5"},
         )
-    created_at, body = await run_in_threadpool(_body, request, store, hierarchy_id, record.version)
+    created_at, body = await run_in_threadpool(_body, request, store, record)
     return HierarchyForecastOut(
         **body["methods"][method],
         methods=list(body["methods"]),
@@ -145,14 +157,22 @@ async def declare_hierarchy(
     )
 
     def put() -> HierarchyRecord:
+        total = store.get_series(declared.total_series)
         for node, series_id in declared.items.items():
-            found = classification(store.get_series(series_id).name)
+            item = store.get_series(series_id)
+            found = classification(item.name)
             if found and found != declared.classification:  # a name such as "hs4_2710:..."
                 raise HTTPException(
                     422,
                     f"item {node!r} ({series_id}) is of classification {found!r}, not "
                     f"{declared.classification!r}: classifications overlap and are never added",
                 )
+            if item.unit != total.unit:
+                raise HTTPException(
+                    422,
+                    f"item {node!r} ({series_id}) is in {item.unit!r}, the total in {total.unit!r}",
+                )
+        check_data(store, record)
         store.put_hierarchy(record)
         return store.get_hierarchy(hierarchy_id)
 
@@ -160,3 +180,15 @@ async def declare_hierarchy(
     if runner is not None:
         runner.reconcile_soon(hierarchy_id)
     return _summary(stored)
+
+
+def check_data(store: Store, record: HierarchyRecord) -> None:
+    """Refuse (422) a declaration its stored data cannot serve (items that reach the total,
+    too few shared months); one whose series have no data yet waits for them."""
+    if any(store.get_series(s).n_observations == 0 for s in record.series_ids()):
+        return
+    request = request_for(store, record, "snaive", 100, 0, FilePath("."))
+    try:
+        request.nodes()
+    except ValueError as exc:
+        raise HTTPException(422, f"the stored data cannot make this hierarchy: {exc}") from None
