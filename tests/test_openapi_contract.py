@@ -148,10 +148,15 @@ def test_every_documented_route_answers_as_documented(served):
     check(doc, activate, "post", response)
     # A hierarchy over the "contract" series: declared, listed, not yet made (409), refused.
     hierarchies, hierarchy = "/v1/hierarchies", "/v1/hierarchies/{hierarchy_id}"
-    spec = {"total_series": "kr-exports", "classification": "x", "items": {"part": "contract"}}
+    part = {"id": "contract-part", "name": "A part", "unit": "USD millions"}
+    assert client.post("/v1/series", json=part, headers=AUTH).status_code == 201
+    spec = {"total_series": "kr-exports", "classification": "x", "items": {"part": "contract-part"}}
     url = hierarchy.format(hierarchy_id="contract-h")
     check(doc, hierarchy, "put", client.put(url, json=spec))  # no token
     assert check(doc, hierarchy, "put", client.put(url, json=spec, headers=AUTH))["nodes"]
+    other_unit = {**spec, "items": {"part": "contract"}}  # "u", not the total's USD millions
+    refused = check(doc, hierarchy, "put", client.put(url, json=other_unit, headers=AUTH))
+    assert "unit" in refused["detail"] or "USD millions" in refused["detail"]
     missing = {**spec, "items": {"part": "no-such-series"}}
     check(doc, hierarchy, "put", client.put(url, json=missing, headers=AUTH))
     check(doc, hierarchy, "put", client.put(url, content=b"{", headers=AUTH))
