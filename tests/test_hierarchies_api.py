@@ -63,7 +63,8 @@ def test_bad_reads_are_named(client):
 
 
 def test_a_revised_item_month_refits_that_item_and_other_only(client):
-    before = client.get(f"/v1/hierarchies/{HID}").json()
+    answer = client.get(f"/v1/hierarchies/{HID}")
+    before, tag = answer.json(), answer.headers["etag"]
     old = before["nodes"]["ships"]["years"][0]["actual_to_date"]
     r = client.post(
         "/v1/series/kr-exports.ships/observations",
@@ -74,7 +75,9 @@ def test_a_revised_item_month_refits_that_item_and_other_only(client):
     wait_job(client, r.json()["job"]["id"])
     version = before["version"] + 1
     wait_for(lambda: version_of(client) == version, timeout=120)
-    after = client.get(f"/v1/hierarchies/{HID}").json()
+    answer = client.get(f"/v1/hierarchies/{HID}", headers={"If-None-Match": tag})
+    assert answer.status_code == 200 and answer.headers["etag"] != tag  # a new version
+    after = answer.json()
     assert sorted(after["refit"]) == ["other", "ships"]
     ships = after["nodes"]["ships"]["years"][0]["actual_to_date"]
     assert ships != pytest.approx(old)
@@ -139,3 +142,14 @@ def test_declarations_the_stored_data_cannot_serve_are_refused(client):
     r = client.put("/v1/hierarchies/h7", json={**spec, "items": {"a": "won-item"}}, headers=AUTH)
     assert r.status_code == 422 and "KRW billions" in r.text
     assert version_of(client, "h6") is None and version_of(client, "h7") is None
+
+
+def test_a_polled_hierarchy_is_revalidated_with_its_etag(client):
+    first = client.get(f"/v1/hierarchies/{HID}")
+    tag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get(f"/v1/hierarchies/{HID}", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get(f"/v1/hierarchies/{HID}", params={"method": "bottom_up"})
+    assert other.headers["etag"] != tag  # each method is its own body
+    assert first.json() == client.get(f"/v1/hierarchies/{HID}").json()  # the same bytes

@@ -3,11 +3,12 @@ total path by path. Reads are served from the version made when the data last ch
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from exportcast.models.hierarchy.reconcile import METHODS
@@ -29,12 +30,18 @@ from exportcast.service.schemas import (
     HierarchyList,
     HierarchySummaryOut,
 )
+from exportcast.service.serving.bodies import (
+    BODY_FORMAT,
+    Body,
+    not_modified,
+    validator_headers,
+)
 from exportcast.service.store import HierarchyRecord, Store
 
 router = APIRouter(prefix="/v1/hierarchies", tags=["hierarchies"])
 
 HierarchyId = Annotated[str, Path(pattern=SERIES_ID, description="the hierarchy's id")]
-CACHED_BODIES = 8  # parsed versions kept per process: a body is read once per version
+CACHED_BODIES = 32  # bodies (version x method) kept per process
 
 
 def _summary(record: HierarchyRecord) -> HierarchySummaryOut:
@@ -61,17 +68,32 @@ async def list_hierarchies(store: StoreDep) -> HierarchyList:
 _BODIES_LOCK = threading.Lock()
 
 
-def _body(request: Request, store: Store, record: HierarchyRecord) -> tuple[str, dict]:
-    """The version's (created_at, body), parsed once per process: keyed by what it was made
-    from too, so a hierarchy deleted and declared again never gets the old one's body."""
-    key = (record.id, record.version, record.basis)
+def _etag(record: HierarchyRecord, method: str) -> str:
+    ident = f"{BODY_FORMAT}\n{record.id}\n{record.version}\n{record.basis}\n{method}"
+    return f'"h{record.version}-{hashlib.sha256(ident.encode()).hexdigest()[:20]}"'
+
+
+def _body(request: Request, store: Store, record: HierarchyRecord, method: str) -> Body:
+    """The version's body for `method`, validated and serialised once per process (a
+    dashboard polling it gets bytes, or a 304); keyed by what the version was made from,
+    so a hierarchy deleted and declared again never gets the old one's bytes."""
+    key = (record.id, record.version, record.basis, method)
     with _BODIES_LOCK:
         cache: dict = request.app.state.__dict__.setdefault("hierarchy_bodies", {})
         found = cache.get(key)
     if found is not None:
         return found
     assert record.version is not None
-    found = store.hierarchy_body(record.id, record.version)
+    created_at, stored = store.hierarchy_body(record.id, record.version)
+    out = HierarchyForecastOut(
+        **stored["methods"][method],
+        methods=list(stored["methods"]),
+        series=stored["series"],
+        refit=stored["refit"],
+        version=record.version,
+        generated_at=created_at,
+    )
+    found = Body(_etag(record, method), out.model_dump_json().encode())
     with _BODIES_LOCK:
         while len(cache) >= CACHED_BODIES:
             cache.pop(next(iter(cache)))
@@ -84,6 +106,7 @@ def _body(request: Request, store: Store, record: HierarchyRecord) -> tuple[str,
     response_model=HierarchyForecastOut,
     dependencies=[Depends(require_reader)],
     responses={
+        304: {"description": "the body named by If-None-Match is still current"},
         404: {"model": Error},
         409: {"model": Error, "description": "no version made yet (Retry-After)"},
         **ERROR_RESPONSES,
@@ -102,7 +125,7 @@ async def read_hierarchy(
             "covariance; total_anchored: the total kept, the gap shared by covariance",
         ),
     ] = DEFAULT_METHOD,
-) -> HierarchyForecastOut:
+) -> Response:
     """Every node's year totals, intervals and P(target), the items' shares of the total and
     the concentration by year, all read from the same coherent paths: on every path the
     items and other add up to the total, month by month."""
@@ -114,15 +137,11 @@ async def read_hierarchy(
             "first models are",
             headers={"Retry-After": "5"},
         )
-    created_at, body = await run_in_threadpool(_body, request, store, record)
-    return HierarchyForecastOut(
-        **body["methods"][method],
-        methods=list(body["methods"]),
-        series=body["series"],
-        refit=body["refit"],
-        version=record.version,
-        generated_at=created_at,
-    )
+    body = await run_in_threadpool(_body, request, store, record, method)
+    headers = validator_headers(body)
+    if not_modified(request.headers.get("if-none-match"), body):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body.content, media_type="application/json", headers=headers)
 
 
 @router.put(
