@@ -616,6 +616,10 @@ class HierarchySummaryOut(Out):
     version: int | None = Field(description="latest version; null until the first is made")
     data_through: str | None
     created_at: str
+    problem: str | None = Field(
+        description="why the last update failed (the latest version, if any, still serves); "
+        "null once one succeeds"
+    )
 
 
 class HierarchyList(Out):

@@ -365,7 +365,10 @@ class JobRunner:
                 self.store.add_hierarchy_version, hierarchy_id, made, body["data_through"], body
             )
         except Exception as exc:  # the latest version keeps serving
-            log.warning("%s: the hierarchy could not be updated: %s", hierarchy_id, exc)
+            reason = str(exc) or type(exc).__name__
+            log.warning("%s: the hierarchy could not be updated: %s", hierarchy_id, reason)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.store.hierarchy_failed, hierarchy_id, reason)
             return
         if number is None:
             return

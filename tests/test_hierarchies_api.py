@@ -153,3 +153,28 @@ def test_a_polled_hierarchy_is_revalidated_with_its_etag(client):
     other = client.get(f"/v1/hierarchies/{HID}", params={"method": "bottom_up"})
     assert other.headers["etag"] != tag  # each method is its own body
     assert first.json() == client.get(f"/v1/hierarchies/{HID}").json()  # the same bytes
+
+
+def test_a_failed_update_is_named_and_cleared_by_the_next_version(client):
+    r = client.post(
+        "/v1/series", json={"id": "late-item", "name": "late", "unit": "USD millions"}, headers=AUTH
+    )
+    assert r.status_code == 201
+    spec = {"total_series": "kr-exports", "classification": "x", "items": {"late": "late-item"}}
+    assert client.put("/v1/hierarchies/h8", json=spec, headers=AUTH).status_code == 200
+
+    def listed() -> dict:
+        return next(
+            h for h in client.get("/v1/hierarchies").json()["hierarchies"] if h["id"] == "h8"
+        )
+
+    wait_for(lambda: listed()["problem"], timeout=60)
+    assert "no observations" in listed()["problem"]
+    refused = client.get("/v1/hierarchies/h8")
+    assert refused.status_code == 409 and "last update failed" in refused.text
+    months = [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)][:29]
+    rows = [{"month": month, "value": 100.0} for month in months]  # through 2026-05
+    r = client.post("/v1/series/late-item/observations", json={"observations": rows}, headers=AUTH)
+    assert r.status_code == 202
+    wait_for(lambda: listed()["version"] == 1, timeout=120)
+    assert listed()["problem"] is None and listed()["data_through"] == "2026-05"

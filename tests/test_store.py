@@ -230,7 +230,10 @@ def test_a_hierarchy_keeps_its_versions_until_it_is_declared_anew(store):
     store.create_series("t", "T", "u")  # "a" is the fixture's
     record = HierarchyRecord("h", "t", {"a": "a"}, "x")
     store.put_hierarchy(record)
+    store.hierarchy_failed("h", "the items reach the total")
+    assert store.get_hierarchy("h").problem == "the items reach the total"
     assert store.add_hierarchy_version("h", "basis-1", 100, {"n": 1}) == 1
+    assert store.get_hierarchy("h").problem is None
     assert store.add_hierarchy_version("h", "basis-1", 100, {"n": 1}) is None  # same data
     assert store.add_hierarchy_version("h", "basis-0", 99, {"n": 0}) is None  # older data
     assert store.add_hierarchy_version("h", "basis-2", 100, {"n": 2}) == 2  # a revision

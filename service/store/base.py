@@ -163,6 +163,7 @@ class HierarchyRecord:
     version: int | None = None
     data_through: int | None = None
     basis: str | None = None  # digest of the data and settings the version was made from
+    problem: str | None = None  # why the last update failed (None once one succeeds)
 
     def series_ids(self) -> list[str]:
         return [self.total_series, *self.items.values()]
@@ -297,6 +298,10 @@ class Store(Protocol):
     ) -> int | None:
         """Store a computed version (numbered 1, 2, ...); None, storing nothing, when the
         latest was made from the same `basis` or from data through a later month."""
+        ...
+
+    def hierarchy_failed(self, id: str, problem: str) -> None:
+        """Record why an update failed; the next version stored clears it."""
         ...
 
     def hierarchy_body(self, id: str, version: int) -> tuple[str, dict]:

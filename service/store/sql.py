@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -125,7 +126,8 @@ SCHEMA_TEMPLATE = (
     """CREATE TABLE IF NOT EXISTS hierarchies (
         id TEXT PRIMARY KEY,
         spec TEXT NOT NULL,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        problem TEXT
     )""",
     # What a hierarchy's nodes said, coherent, as computed from the data `basis` digests.
     """CREATE TABLE IF NOT EXISTS hierarchy_versions (
@@ -617,13 +619,14 @@ class SqlStore:
             cur.execute("UPDATE hierarchies SET spec = ? WHERE id = ?", (spec, record.id))
 
     def _hierarchy(self, row: Sequence[Any]) -> HierarchyRecord:
-        id, spec, created_at, version, data_through, basis = row
-        return HierarchyRecord.from_spec(
+        id, spec, created_at, problem, version, data_through, basis = row
+        record = HierarchyRecord.from_spec(
             id, json.loads(spec), created_at, version, data_through, basis
         )
+        return replace(record, problem=problem)
 
     _HIERARCHY_QUERY = (
-        "SELECT h.id, h.spec, h.created_at, v.version, v.data_through, v.basis "
+        "SELECT h.id, h.spec, h.created_at, h.problem, v.version, v.data_through, v.basis "
         "FROM hierarchies h LEFT JOIN hierarchy_versions v ON v.hierarchy_id = h.id "
         "AND v.version = (SELECT MAX(version) FROM hierarchy_versions w "
         "WHERE w.hierarchy_id = h.id)"
@@ -659,6 +662,7 @@ class SqlStore:
             if cur.fetchone() is None:
                 raise NotFound(f"hierarchy {id!r} not found")
             number = 1 if row is None else int(row[0]) + 1
+            cur.execute("UPDATE hierarchies SET problem = NULL WHERE id = ?", (id,))
             cur.execute(
                 "INSERT INTO hierarchy_versions "
                 "(hierarchy_id, version, created_at, data_through, basis, body) "
@@ -666,6 +670,10 @@ class SqlStore:
                 (id, number, stamp(utc_now()), data_through, basis, json.dumps(body)),
             )
             return number
+
+    def hierarchy_failed(self, id: str, problem: str) -> None:
+        with self._write() as cur:
+            cur.execute("UPDATE hierarchies SET problem = ? WHERE id = ?", (problem[:2000], id))
 
     def hierarchy_body(self, id: str, version: int) -> tuple[str, dict]:
         with self._read() as cur:

@@ -56,6 +56,7 @@ def _summary(record: HierarchyRecord) -> HierarchySummaryOut:
         version=record.version,
         data_through=None if record.data_through is None else format_month(record.data_through),
         created_at=record.created_at,
+        problem=record.problem,
     )
 
 
@@ -131,10 +132,14 @@ async def read_hierarchy(
     items and other add up to the total, month by month."""
     record = await run_in_threadpool(store.get_hierarchy, hierarchy_id)
     if record.version is None:
+        why = (
+            f"its last update failed: {record.problem}"
+            if record.problem
+            else "it is made once its series' first models are"
+        )
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"hierarchy {hierarchy_id!r} has no version yet; it is made once its series' "
-            "first models are",
+            f"hierarchy {hierarchy_id!r} has no version yet; {why}",
             headers={"Retry-After": "5"},
         )
     body = await run_in_threadpool(_body, request, store, record, method)
