@@ -91,7 +91,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def serving(data_dir: Path, workers: int = 1, prefetch: bool = False):
+def serving(data_dir: Path, workers: int = 1, prefetch: bool = False, **env: str):
     """The server on a free port; what it prints goes to `data_dir/serve.log`."""
     port = free_port()
     env = {
@@ -101,6 +101,7 @@ def serving(data_dir: Path, workers: int = 1, prefetch: bool = False):
         "EXPORTCAST_N_PATHS": "400",
         "EXPORTCAST_POLL_SECONDS": "0.2",
         "EXPORTCAST_PREFETCH": "true" if prefetch else "false",
+        **env,
     }
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "serve.log").open("ab")

@@ -139,3 +139,43 @@ def test_the_report_is_one_self_contained_page_that_draws_offline(tmp_path, brow
     for chart in CHARTS:
         assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
     assert browser.console == [], browser.console
+
+
+def test_the_hierarchy_page_draws_the_items_and_their_concentration(tmp_path, browser):
+    served = tmp_path / "items"
+    env = {"EXPORTCAST_BOOTSTRAP_ITEMS": "true", "EXPORTCAST_MODEL": "snaive"}
+    with serving(served, **env) as api:
+        hid = "kr-exports-items"
+
+        def made():
+            r = api.get(f"/v1/hierarchies/{hid}")
+            return r.json() if r.status_code == 200 else None
+
+        body = wait_for(made, timeout=180, every=0.5)
+        index = api.get("/").text
+        assert f'href="/dashboard/hierarchies/{hid}"' in index
+        assert api.get("/dashboard/hierarchies/nowhere").status_code == 404
+        browser.open(f"{api.base_url}/dashboard/hierarchies/{hid}?poll=1")
+        browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)
+        for chart in ("chart-items", "chart-concentration"):
+            traces = browser.evaluate(
+                f"(document.getElementById('{chart}').data || [])"
+                ".filter(t => (t.y || []).length > 0).length"
+            )
+            assert traces >= 1, chart
+            assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
+            assert browser.evaluate(
+                f"document.getElementById('{chart}').getAttribute('aria-label')"
+            )
+        bars = browser.evaluate("document.getElementById('chart-items').data[0].y.length")
+        assert bars == len(body["nodes"]) - 1  # every item and other
+        shown = browser.evaluate("document.querySelector('#total-median .value').textContent")
+        assert shown == billions(body["nodes"]["total"]["years"][0]["median"])
+        shown = browser.evaluate("document.querySelector('#top-share .value').textContent")
+        assert shown == f"{100 * body['concentration'][0]['top_share']['median']:.1f}%"
+        rows = browser.evaluate("document.querySelectorAll('#table-items tr').length")
+        assert rows == 1 + len(body["nodes"])
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.screenshot(ARTIFACTS / "hierarchy.png")
+        assert (ARTIFACTS / "hierarchy.png").stat().st_size > 30_000
+    assert browser.console == [], browser.console

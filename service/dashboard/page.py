@@ -93,3 +93,47 @@ def dashboard_html(
 </body>
 </html>
 """
+
+
+def hierarchy_html(hierarchy_id: str, poll_seconds: float = POLL_SECONDS) -> str:
+    """A hierarchy's page: its items this year and its concentration, from the API."""
+    config = {"hierarchy": hierarchy_id, "pollSeconds": poll_seconds}
+    name = html.escape(hierarchy_id)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{name} - exportcast</title>
+<link rel="stylesheet" href="{ASSETS}/dashboard.css">
+</head>
+<body>
+<header>
+  <h1 id="title">{name}</h1>
+  <p id="status" role="status" aria-live="polite">loading...</p>
+</header>
+<main>
+  <section aria-labelledby="h-headline">
+    <h2 id="h-headline">This year, from paths on which the items add up to the total</h2>
+    <div id="headline" class="cards"></div>
+  </section>
+  <section aria-labelledby="h-items">
+    <h2 id="h-items">This year's exports by item (median and 80% interval)</h2>
+    <div id="chart-items" class="chart" role="img"></div>
+  </section>
+  <section aria-labelledby="h-concentration">
+    <h2 id="h-concentration">How concentrated exports are: published, then projected (80%)</h2>
+    <div id="chart-concentration" class="chart" role="img"></div>
+  </section>
+  <section aria-labelledby="h-table">
+    <h2 id="h-table">Every node by year</h2>
+    <table id="table-items"></table>
+  </section>
+</main>
+<footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
+<script>window.EXPORTCAST_HIERARCHY = {_script(json.dumps(config))};</script>
+<script src="{PLOTLY}"></script>
+<script src="{ASSETS}/hierarchy.js"></script>
+</body>
+</html>
+"""

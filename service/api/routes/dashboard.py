@@ -17,6 +17,7 @@ from exportcast.service.dashboard.page import (
     PLOTLY,
     POLL_SECONDS,
     dashboard_html,
+    hierarchy_html,
     plotly_js,
     static_dir,
 )
@@ -28,16 +29,22 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def index(store: StoreDep) -> HTMLResponse:
     series = await run_in_threadpool(store.list_series)
+    hierarchies = await run_in_threadpool(store.hierarchies)
     items = "".join(
         f'<li><a href="/dashboard/{html.escape(s.id)}">{html.escape(s.name or s.id)}</a></li>'
         for s in series
+    )
+    trees = "".join(
+        f'<li><a href="/dashboard/hierarchies/{html.escape(h.id)}">{html.escape(h.id)}</a></li>'
+        for h in hierarchies
     )
     return HTMLResponse(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>exportcast</title><link rel="stylesheet" href="{ASSETS}/dashboard.css">'
         "</head><body><header><h1>exportcast</h1></header><main><h2>Series</h2>"
-        f'<ul id="series">{items}</ul><p><a href="/docs">API docs</a></p></main></body></html>'
+        f'<ul id="series">{items}</ul><h2>Hierarchies</h2><ul id="hierarchies">{trees}</ul>'
+        '<p><a href="/docs">API docs</a></p></main></body></html>'
     )
 
 
@@ -54,6 +61,21 @@ async def dashboard(
     except NotFound:
         raise HTTPException(404, f"no series {series_id!r}") from None
     return HTMLResponse(dashboard_html(series_id, poll))
+
+
+@router.get("/dashboard/hierarchies/{hierarchy_id}", response_class=HTMLResponse)
+async def hierarchy_dashboard(
+    hierarchy_id: str,
+    store: StoreDep,
+    poll: Annotated[float, Query(ge=1, le=3600, description="seconds between checks")] = (
+        POLL_SECONDS
+    ),
+) -> HTMLResponse:
+    try:
+        await run_in_threadpool(store.get_hierarchy, hierarchy_id)
+    except NotFound:
+        raise HTTPException(404, f"no hierarchy {hierarchy_id!r}") from None
+    return HTMLResponse(hierarchy_html(hierarchy_id, poll))
 
 
 @router.get(PLOTLY)
