@@ -28,6 +28,18 @@ def billions(value: float) -> str:
     return f"${value / 1000:,.1f}B"
 
 
+def assert_drawn(browser, charts) -> None:
+    """Every chart drawn with data in it, as SVG, with a text summary for screen readers."""
+    for chart in charts:
+        traces = browser.evaluate(
+            f"(document.getElementById('{chart}').data || [])"
+            ".filter(t => (t.y || []).length > 0).length"
+        )
+        assert traces >= 1, chart
+        assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
+        assert browser.evaluate(f"document.getElementById('{chart}').getAttribute('aria-label')")
+
+
 def test_the_page_and_all_it_loads_are_served_here(data_dir):
     with TestClient(create_app(settings_for(data_dir))) as client:
         wait_ready(client, timeout=10)
@@ -61,17 +73,7 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         median = forecast["years"][0]["median"]
         browser.open(f"{api.base_url}/dashboard/kr-exports?poll=1")
         browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)
-        # Every chart drawn, with data in it.
-        for chart in CHARTS:
-            traces = browser.evaluate(
-                f"(document.getElementById('{chart}').data || [])"
-                ".filter(t => (t.y || []).length > 0).length"
-            )
-            assert traces >= 1, chart
-            assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
-            assert browser.evaluate(
-                f"document.getElementById('{chart}').getAttribute('aria-label')"
-            )
+        assert_drawn(browser, CHARTS)
         shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
         assert shown == billions(median)
         rows = browser.evaluate("document.querySelectorAll('#table-annual tr').length")
@@ -157,16 +159,7 @@ def test_the_hierarchy_page_draws_the_items_and_their_concentration(tmp_path, br
         assert api.get("/dashboard/hierarchies/nowhere").status_code == 404
         browser.open(f"{api.base_url}/dashboard/hierarchies/{hid}?poll=1")
         browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)
-        for chart in ("chart-items", "chart-concentration"):
-            traces = browser.evaluate(
-                f"(document.getElementById('{chart}').data || [])"
-                ".filter(t => (t.y || []).length > 0).length"
-            )
-            assert traces >= 1, chart
-            assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
-            assert browser.evaluate(
-                f"document.getElementById('{chart}').getAttribute('aria-label')"
-            )
+        assert_drawn(browser, ("chart-items", "chart-concentration"))
         bars = browser.evaluate("document.getElementById('chart-items').data[0].y.length")
         assert bars == len(body["nodes"]) - 1  # every item and other
         shown = browser.evaluate("document.querySelector('#total-median .value').textContent")

@@ -42,13 +42,32 @@ def dashboard_html(
     name = html.escape(series_id)
     if data is None:
         style = f'<link rel="stylesheet" href="{ASSETS}/dashboard.css">'
-        scripts = f'<script src="{PLOTLY}"></script>\n<script src="{ASSETS}/dashboard.js"></script>'
+        scripts = _linked("dashboard.js")
     else:
         style = f"<style>{_read(static_dir() / 'dashboard.css')}</style>"
-        scripts = (
-            f"<script>{_script(_read(plotly_js()))}</script>\n"
-            f"<script>{_script(_read(static_dir() / 'dashboard.js'))}</script>"
-        )
+        files = (plotly_js(), static_dir() / "common.js", static_dir() / "dashboard.js")
+        scripts = "\n".join(f"<script>{_script(_read(f))}</script>" for f in files)
+    config_script = f"<script>window.EXPORTCAST = {_script(json.dumps(config))};</script>"
+    return _page(name, style, SERIES_MAIN, config_script, scripts)
+
+
+def hierarchy_html(hierarchy_id: str, poll_seconds: float = POLL_SECONDS) -> str:
+    """A hierarchy's page: its items this year and its concentration, from the API."""
+    config = {"hierarchy": hierarchy_id, "pollSeconds": poll_seconds}
+    name = html.escape(hierarchy_id)
+    style = f'<link rel="stylesheet" href="{ASSETS}/dashboard.css">'
+    config_script = f"<script>window.EXPORTCAST_HIERARCHY = {_script(json.dumps(config))};</script>"
+    return _page(name, style, HIERARCHY_MAIN, config_script, _linked("hierarchy.js"))
+
+
+def _linked(page_script: str) -> str:
+    """plotly.js, the shared helpers and the page's own script, loaded from the service."""
+    sources = (PLOTLY, f"{ASSETS}/common.js", f"{ASSETS}/{page_script}")
+    return "\n".join(f'<script src="{src}"></script>' for src in sources)
+
+
+def _page(name: str, style: str, main: str, config_script: str, scripts: str) -> str:
+    """The shell every page shares: head, title and status line, `main`, then the scripts."""
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -62,7 +81,16 @@ def dashboard_html(
   <h1 id="title">{name}</h1>
   <p id="status" role="status" aria-live="polite">loading...</p>
 </header>
-<main>
+{main}
+<footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
+{config_script}
+{scripts}
+</body>
+</html>
+"""
+
+
+SERIES_MAIN = """<main>
   <section aria-labelledby="h-headline">
     <h2 id="h-headline">Where this year lands</h2>
     <div id="headline" class="cards"></div>
@@ -86,33 +114,9 @@ def dashboard_html(
     <div id="chart-track" class="chart" role="img"></div>
     <table id="table-outlooks"></table>
   </section>
-</main>
-<footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
-<script>window.EXPORTCAST = {_script(json.dumps(config))};</script>
-{scripts}
-</body>
-</html>
-"""
+</main>"""
 
-
-def hierarchy_html(hierarchy_id: str, poll_seconds: float = POLL_SECONDS) -> str:
-    """A hierarchy's page: its items this year and its concentration, from the API."""
-    config = {"hierarchy": hierarchy_id, "pollSeconds": poll_seconds}
-    name = html.escape(hierarchy_id)
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{name} - exportcast</title>
-<link rel="stylesheet" href="{ASSETS}/dashboard.css">
-</head>
-<body>
-<header>
-  <h1 id="title">{name}</h1>
-  <p id="status" role="status" aria-live="polite">loading...</p>
-</header>
-<main>
+HIERARCHY_MAIN = """<main>
   <section aria-labelledby="h-headline">
     <h2 id="h-headline">This year, from paths on which the items add up to the total</h2>
     <div id="headline" class="cards"></div>
@@ -129,11 +133,4 @@ def hierarchy_html(hierarchy_id: str, poll_seconds: float = POLL_SECONDS) -> str
     <h2 id="h-table">Every node by year</h2>
     <table id="table-items"></table>
   </section>
-</main>
-<footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
-<script>window.EXPORTCAST_HIERARCHY = {_script(json.dumps(config))};</script>
-<script src="{PLOTLY}"></script>
-<script src="{ASSETS}/hierarchy.js"></script>
-</body>
-</html>
-"""
+</main>"""

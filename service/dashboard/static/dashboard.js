@@ -6,21 +6,16 @@
   const base = "/v1/series/" + encodeURIComponent(cfg.series);
   const state = { etag: null, version: null, unit: "" };
 
+  const common = window.exportcastCommon;
   // Numbers as people read them: $709.3B for USD millions, 67% for probabilities.
-  function money(v) {
-    if (v === null || v === undefined || !isFinite(v)) return "-";
-    if (state.unit === "USD millions") {
-      return "$" + (v / 1000).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "B";
-    }
-    return v.toLocaleString("en-US", { maximumFractionDigits: 1 }) + " " + state.unit;
-  }
+  const money = (v) => common.money(v, state.unit);
   function pct(p) {
     if (p === null || p === undefined) return "-";
     const x = 100 * p;
     return (x > 0 && x < 1 ? x.toFixed(1) : x.toFixed(0)) + "%";
   }
-  function inB(v) { return state.unit === "USD millions" ? v / 1000 : v; }
-  const axisUnit = () => (state.unit === "USD millions" ? "USD billions" : state.unit);
+  const inB = (v) => common.inB(v, state.unit);
+  const axisUnit = () => common.axisUnit(state.unit);
 
   // A report (`exportcast report`) carries the API's bodies: it reads them, never the API.
   const preloaded = cfg.data || null;
@@ -38,19 +33,8 @@
     return { status: r.status, etag: r.headers.get("ETag"), body: await r.json() };
   }
 
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
-  function card(id, label, value) {
-    const c = el("div", { class: "card", id: id });
-    c.appendChild(el("div", { class: "label" }, label));
-    c.appendChild(el("div", { class: "value" }, value));
-    return c;
-  }
+  const el = common.el;
+  const card = common.card;
 
   const layoutBase = () => ({
     margin: { l: 56, r: 16, t: 8, b: 40 },

@@ -7,31 +7,14 @@
   const url = "/v1/hierarchies/" + encodeURIComponent(cfg.hierarchy);
   const state = { etag: null, version: null, unit: "" };
 
-  function money(v) {
-    if (v === null || v === undefined || !isFinite(v)) return "-";
-    if (state.unit === "USD millions") {
-      return "$" + (v / 1000).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "B";
-    }
-    return v.toLocaleString("en-US", { maximumFractionDigits: 1 }) + " " + state.unit;
-  }
+  const common = window.exportcastCommon;
+  const money = (v) => common.money(v, state.unit);
   const share = (x) => (100 * x).toFixed(1) + "%";
-  const inB = (v) => (state.unit === "USD millions" ? v / 1000 : v);
-  const axisUnit = () => (state.unit === "USD millions" ? "USD billions" : state.unit);
+  const inB = (v) => common.inB(v, state.unit);
+  const axisUnit = () => common.axisUnit(state.unit);
   const plotConfig = { responsive: true, displaylogo: false };
-
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
-  function card(id, label, value) {
-    const c = el("div", { class: "card", id: id });
-    c.appendChild(el("div", { class: "label" }, label));
-    c.appendChild(el("div", { class: "value" }, value));
-    return c;
-  }
+  const el = common.el;
+  const card = common.card;
 
   function headline(h) {
     const box = document.getElementById("headline");

@@ -1,0 +1,31 @@
+// What every exportcast page shares: numbers as people read them, and small DOM helpers.
+"use strict";
+
+window.exportcastCommon = (function () {
+  // $709.3B for USD millions, else the number and its unit.
+  function money(v, unit) {
+    if (v === null || v === undefined || !isFinite(v)) return "-";
+    if (unit === "USD millions") {
+      return "$" + (v / 1000).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "B";
+    }
+    return v.toLocaleString("en-US", { maximumFractionDigits: 1 }) + " " + unit;
+  }
+  const inB = (v, unit) => (unit === "USD millions" ? v / 1000 : v);
+  const axisUnit = (unit) => (unit === "USD millions" ? "USD billions" : unit);
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function card(id, label, value) {
+    const c = el("div", { class: "card", id: id });
+    c.appendChild(el("div", { class: "label" }, label));
+    c.appendChild(el("div", { class: "value" }, value));
+    return c;
+  }
+
+  return { money: money, inB: inB, axisUnit: axisUnit, el: el, card: card };
+})();
