@@ -194,23 +194,19 @@ def forecast_many(
     return out
 
 
-def simulate_hierarchy(
+def fit_nodes(
     hierarchy: Hierarchy,
     nodes: Mapping[str, MonthlySeries],
     model: str = "auto",
-    methods: Sequence[str] = METHODS,
     years: int = DEFAULT_YEARS,
     n_paths: int = DEFAULT_PATHS,
     seed: int = 0,
     learning: Learning | None = None,
     fitted: Mapping[str, Simulation] | None = None,
-) -> tuple[dict[str, Coherent], dict[str, Simulation], list[str]]:
-    """Each node fitted on its own (those in `fitted` are reused: a new month of one item
-    refits that item and "other", not the rest), then made coherent by each method from
-    the same paths; the coherent simulations by method, every node's own, and the nodes
-    fitted here. With `learning`, `auto` learns per node (fits
-    cached under the learning's folder, one per node) and the recombined methods learn
-    how far to widen their total from their own backtest (`scales_now`)."""
+) -> tuple[dict[str, Simulation], list[str]]:
+    """Every node's own simulation, reusing those in `fitted` (a new month of one item
+    refits that item and "other", not the rest); and the nodes fitted here. With
+    `learning`, `auto` learns per node, its fits cached in a folder of the node's own."""
     sims = dict(fitted or {})
     refit = []
     for name in hierarchy.nodes:
@@ -222,6 +218,21 @@ def simulate_hierarchy(
             how = replace(learning, cache_dir=learning.cache_dir / node.id)
         sims[name] = simulate(node, model, years=years, n_paths=n_paths, seed=seed, learning=how)
         refit.append(name)
+    return sims, refit
+
+
+def reconcile_nodes(
+    hierarchy: Hierarchy,
+    nodes: Mapping[str, MonthlySeries],
+    sims: Mapping[str, Simulation],
+    model: str = "auto",
+    methods: Sequence[str] = METHODS,
+    seed: int = 0,
+    learning: Learning | None = None,
+) -> dict[str, Coherent]:
+    """The nodes' simulations made coherent by each method, from the same paths. With
+    `learning` (and `auto`), the recombined methods learn how far to widen their total
+    from their own backtest (`scales_now`)."""
     recombined = [m for m in methods if m in RECOMBINED]
     scales = {}
     if model == "auto" and learning is not None and recombined:
@@ -233,7 +244,7 @@ def simulate_hierarchy(
         out[method] = replace(
             coherent, record={**coherent.record, "calibration_cases": learned["cases"]}
         )
-    return out, sims, refit
+    return out
 
 
 def forecast_hierarchy(
@@ -248,7 +259,6 @@ def forecast_hierarchy(
     seed: int = 0,
     learning: Learning | None = None,
 ) -> HierarchyForecast:
-    coherent, _, _ = simulate_hierarchy(
-        hierarchy, nodes, model, (method,), years, n_paths, seed, learning
-    )
+    sims, _ = fit_nodes(hierarchy, nodes, model, years, n_paths, seed, learning)
+    coherent = reconcile_nodes(hierarchy, nodes, sims, model, (method,), seed, learning)
     return summarise_hierarchy(coherent[method], nodes, years, levels, targets)

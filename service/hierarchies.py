@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from exportcast.models.core import simulate_hierarchy
+from exportcast.models.core import fit_nodes, reconcile_nodes
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.hierarchy.forecast import summarise_hierarchy
 from exportcast.models.hierarchy.reconcile import METHODS
@@ -143,13 +143,12 @@ def train_hierarchy(request: HierarchyRequest) -> dict:
     )
     # The nodes not cached are fitted first and kept as the cache holds them (float32), so a
     # version made from fresh fits and one made from cached ones are the same numbers.
-    args = (request.hierarchy, nodes, request.model)
-    rest = (DEFAULT_YEARS, request.n_paths, request.seed, learning)
-    _, sims, refit = simulate_hierarchy(*args, (), *rest, fitted)
+    h, model, seed = request.hierarchy, request.model, request.seed
+    sims, refit = fit_nodes(h, nodes, model, DEFAULT_YEARS, request.n_paths, seed, learning, fitted)
     for name in refit:
         sims[name] = replace(sims[name], paths=sims[name].paths.astype(np.float32))
         _save_node(_node_file(request, name, keys[name]), sims[name])
-    coherent, _, _ = simulate_hierarchy(*args, METHODS, *rest, sims)
+    coherent = reconcile_nodes(h, nodes, sims, model, METHODS, seed, learning)
     bodies = {
         method: summarise_hierarchy(
             c, nodes, DEFAULT_YEARS, DEFAULT_LEVELS, request.targets

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exportcast.models.hierarchy.reconcile import two_level
 from exportcast.models.series import MonthlySeries, format_month
 
 TOTAL, OTHER = "total", "other"
@@ -64,7 +65,7 @@ class Hierarchy:
 
     def summing_matrix(self) -> np.ndarray:
         """S, (nodes, bottom): each node as a sum of bottom nodes."""
-        return np.vstack([np.ones(len(self.bottom)), np.eye(len(self.bottom))])  # as two_level
+        return two_level(len(self.bottom))
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -24,6 +24,7 @@ from exportcast.service.dashboard.page import (
 from exportcast.service.store import NotFound
 
 router = APIRouter(include_in_schema=False)
+Poll = Annotated[float, Query(ge=1, le=3600, description="seconds between checks")]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -52,9 +53,7 @@ async def index(store: StoreDep) -> HTMLResponse:
 async def dashboard(
     series_id: str,
     store: StoreDep,
-    poll: Annotated[float, Query(ge=1, le=3600, description="seconds between checks")] = (
-        POLL_SECONDS
-    ),
+    poll: Poll = POLL_SECONDS,
 ) -> HTMLResponse:
     try:
         await run_in_threadpool(store.get_series, series_id)
@@ -67,9 +66,7 @@ async def dashboard(
 async def hierarchy_dashboard(
     hierarchy_id: str,
     store: StoreDep,
-    poll: Annotated[float, Query(ge=1, le=3600, description="seconds between checks")] = (
-        POLL_SECONDS
-    ),
+    poll: Poll = POLL_SECONDS,
 ) -> HTMLResponse:
     try:
         await run_in_threadpool(store.get_hierarchy, hierarchy_id)
