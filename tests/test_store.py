@@ -12,31 +12,30 @@ import pytest
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.series import Observation, parse_month
 from exportcast.models.validate import SeriesError
-from exportcast.service.store import Conflict, NotFound, VersionRecord
+from exportcast.service.store import (
+    Conflict,
+    Lease,
+    LeaseLost,
+    NotFound,
+    VersionPoints,
+    VersionRecord,
+)
 from exportcast.service.store.base import stamp, utc_now
 from exportcast.service.store.connect import open_store
-from tests.postgres_server import PostgresServer, server_binaries
+from exportcast.service.store.migrations import LATEST
+from tests.postgres_server import PostgresServer, require_postgres
 
 
 @pytest.fixture(scope="session")
 def postgres():
+    require_postgres()  # skips without PostgreSQL, but fails under CI
     server = PostgresServer()
     server.start()
     yield server
     server.stop()
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                server_binaries() is None, reason="no PostgreSQL server binaries on this machine"
-            ),
-        ),
-    ]
-)
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db.sqlite'}"
@@ -169,7 +168,8 @@ def test_a_deleted_series_takes_everything_with_it(store):
     store.ingest("a", [obs("2020-01", 1)])
     store.ingest("a", [obs("2020-01", 2)])  # a vintage
     record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
-    store.add_version(record, b"paths", activate=True)
+    points = VersionPoints(projections=[{"year": 2020, "median": 1.0}])
+    store.add_version(record, b"paths", points, serve=True)
     store.delete_series("a")
     with pytest.raises(NotFound):
         store.get_series("a")
@@ -179,20 +179,100 @@ def test_a_deleted_series_takes_everything_with_it(store):
     # The id is free again, with nothing of the old series behind it.
     store.create_series("a", "again", "u")
     assert store.observations("a") == [] and store.versions("a") == []
+    assert store.year_points("a", 2020) == [] and store.served_stamp("a") is None
 
 
-def test_versions_activate_atomically(store):
+def test_versions_are_served_atomically(store):
     record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
-    v1 = store.add_version(record, b"one", activate=True)
-    v2 = store.add_version(record, b"two", activate=False)
+    v1 = store.add_version(record, b"one", VersionPoints(), serve=True)
+    v2 = store.add_version(record, b"two", VersionPoints(), serve=False)
     assert (v1, v2) == (1, 2)
     assert store.active_versions() == {"a": 1}
-    store.activate("a", 2)
+    store.serve_version("a", 2)
     assert store.active_versions() == {"a": 2}
+    assert store.served_stamps() == {"a": (2, record.created_at)}
     assert store.artifact("a", 1) == b"one"
     with pytest.raises(NotFound):
-        store.activate("a", 3)
-    assert [v.version for v in store.versions("a")] == [1, 2]
+        store.serve_version("a", 3)
+    assert [v.version for v in store.versions("a")] == [2, 1]  # newest first
+
+
+def test_versions_page_newest_first_with_their_points_by_year(store):
+    for n in range(1, 8):
+        record = VersionRecord(
+            "a", 0, stamp(datetime.now(UTC)), 100 + n, "ets", ("ets",), "d", 0.1,
+            learned={"weights": {"ets": 1.0}}, n_paths=10, horizon=12,
+        )  # fmt: skip
+        points = VersionPoints(
+            projections=[{"year": 2020, "median": float(n)}, {"year": 2021, "median": 2.0 * n}],
+            backtest=[{"year": 2020, "data_through": f"2019-0{n}", "median": -n}],
+        )
+        store.add_version(record, b"x", points, serve=True)
+    first = store.versions("a", limit=3)
+    assert [v.version for v in first] == [7, 6, 5]
+    assert [v.version for v in store.versions("a", limit=3, before=5)] == [4, 3, 2]
+    assert first[0].learned == {"weights": {"ets": 1.0}} and first[0].n_paths == 10
+    year = store.year_points("a", 2020)
+    assert [(p.version, p.source) for p in year[:2]] == [(1, "backtest"), (1, "live")]
+    assert [p.body["median"] for p in year if p.source == "live"] == [1, 2, 3, 4, 5, 6, 7]
+    assert {p.data_through for p in year if p.version == 3} == {103}
+    assert store.projection("a", 4, 2021) == {"year": 2021, "median": 8.0}
+    assert store.projection("a", 4, 2030) is None
+
+
+def claimed(store, worker: str) -> Lease:
+    store.ingest("a", [obs("2020-01", 1)])
+    job = store.claim_job(worker, lease_seconds=60)
+    return Lease(job.id, worker)
+
+
+def test_only_the_lease_holder_finishes_a_job_or_stores_a_version(store):
+    """A run whose lease lapsed (its job was queued again and claimed by another worker)
+    can write neither a version nor a status: the store checks the lease in the same
+    transaction as the write."""
+    lease = claimed(store, "w1")
+    assert store.heartbeat(lease) is True
+    time.sleep(0.02)
+    again = store.claim_job("w2", lease_seconds=0.01, backoff_seconds=0)  # w1's lease lapsed
+    assert again is None or again.id == lease.job_id
+    taken = again or store.claim_job("w2", lease_seconds=60, backoff_seconds=0)
+    assert taken.id == lease.job_id
+    assert store.heartbeat(lease) is False  # w1 learns it lost the job
+    record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
+    with pytest.raises(LeaseLost):
+        store.add_version(record, b"late", VersionPoints(), serve=True, lease=lease)
+    with pytest.raises(LeaseLost):
+        store.finish_job(lease.job_id, "succeeded", 1, lease=lease)
+    assert store.versions("a") == [] and store.get_job(lease.job_id).status == "running"
+    holder = Lease(lease.job_id, "w2")
+    assert store.add_version(record, b"mine", VersionPoints(), serve=True, lease=holder) == 1
+    assert store.finish_job(lease.job_id, "succeeded", 1, lease=holder).status == "succeeded"
+    assert store.heartbeat(holder) is False  # finished: nothing to renew
+
+
+def test_a_finished_job_cannot_be_finished_again_under_its_lease(store):
+    lease = claimed(store, "w1")
+    store.finish_job(lease.job_id, "failed", None, "boom", lease=lease)
+    with pytest.raises(LeaseLost):
+        store.finish_job(lease.job_id, "succeeded", 3, lease=lease)
+    assert store.get_job(lease.job_id).status == "failed"
+
+
+def test_series_names_page_without_reading_observations(store):
+    for name in ("c", "b", "d"):
+        store.create_series(name, name.upper(), "u")
+    assert store.series_names(2) == [("a", "A"), ("b", "B")]
+    assert store.series_names(2, after="b") == [("c", "C"), ("d", "D")]
+    assert store.series_names(2, after="d") == []
+
+
+def test_a_store_reports_its_schema_migrations(store_url):
+    s = open_store(store_url)
+    assert s.schema_version() == LATEST
+    s.close()
+    again = open_store(store_url)  # nothing left to apply
+    assert again.migrated == [] and again.schema_version() == LATEST
+    again.close()
 
 
 def test_bootstrap_happens_once(store_url):
@@ -245,3 +325,29 @@ def test_a_hierarchy_keeps_its_versions_until_it_is_declared_anew(store):
     assert store.get_hierarchy("h").version is None  # declared anew: none served
     store.delete_series("a")
     assert store.hierarchies() == []
+
+
+def test_a_lost_postgresql_connection_is_replaced_not_kept(postgres):
+    """A connection the server closed is answered 503 once, then replaced: the closed one
+    is dropped, not kept until the store closes (a store reconnecting all day would
+    otherwise hold every dead connection it ever had)."""
+    import psycopg
+
+    from exportcast.service.store import StoreUnavailable
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    store = open_store(postgres.new_database(name))
+    store.create_series("a", "A", "u")
+    for _ in range(3):
+        assert store.open_connections() == 1
+        with psycopg.connect(postgres.url("postgres"), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        with pytest.raises(StoreUnavailable):
+            store.get_series("a")
+        assert store.get_series("a").id == "a"  # a new connection
+    assert store.open_connections() == 1
+    store.close()

@@ -9,6 +9,8 @@ from exportcast.service.store.base import (
     HierarchyRecord,
     IngestOutcome,
     Job,
+    Lease,
+    LeaseLost,
     NotFound,
     ReferenceOutcome,
     SeriesRecord,
@@ -17,7 +19,9 @@ from exportcast.service.store.base import (
     StoredObservation,
     StoredReference,
     StoreUnavailable,
+    VersionPoints,
     VersionRecord,
+    YearPoint,
 )
 
 __all__ = [
@@ -26,6 +30,8 @@ __all__ = [
     "HierarchyRecord",
     "IngestOutcome",
     "Job",
+    "Lease",
+    "LeaseLost",
     "NotFound",
     "ReferenceOutcome",
     "SeriesRecord",
@@ -34,5 +40,7 @@ __all__ = [
     "StoredFlash",
     "StoredObservation",
     "StoredReference",
+    "VersionPoints",
     "VersionRecord",
+    "YearPoint",
 ]

@@ -136,8 +136,23 @@ class Job:
     attempts: int = 0  # times a worker has started it; a job whose worker died is re-run
 
 
+class LeaseLost(RuntimeError):
+    """The job is no longer this worker's (its lease expired and it was queued again, or it
+    was finished): nothing of the run may be stored."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A running job as one worker holds it; writes made under it are refused once lost."""
+
+    job_id: int
+    worker: str
+
+
 @dataclass(frozen=True)
 class VersionRecord:
+    """What the store keeps about a model version besides its paths."""
+
     series_id: str
     version: int
     created_at: str
@@ -146,7 +161,29 @@ class VersionRecord:
     members: tuple[str, ...]
     description: str
     fit_seconds: float
-    info: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)  # what the model learned (weights, ...)
+    n_paths: int = 0
+    horizon: int = 0  # months drawn past the last published one
+
+
+@dataclass(frozen=True)
+class YearPoint:
+    """What one version said of one year: its projection (`live`), or one of the backtest
+    points it learned from (`backtest`, at that point's own data)."""
+
+    version: int
+    created_at: str
+    data_through: int  # the version's data
+    source: str
+    body: dict
+
+
+@dataclass(frozen=True)
+class VersionPoints:
+    """A version's points on each year, stored beside it and read one year at a time."""
+
+    projections: list[dict] = field(default_factory=list)  # one per year, with "year"
+    backtest: list[dict] = field(default_factory=list)  # with "year" and "data_through"
 
 
 @dataclass(frozen=True)
@@ -325,25 +362,72 @@ class Store(Protocol):
         then failed with the reason."""
         ...
 
-    def heartbeat(self, job_id: int) -> None: ...
+    def heartbeat(self, lease: Lease) -> bool:
+        """Renew the lease; False when the job is no longer this worker's (it must stop)."""
+        ...
 
     def finish_job(
-        self, job_id: int, status: str, version: int | None = None, error: str | None = None
-    ) -> Job: ...
+        self,
+        job_id: int,
+        status: str,
+        version: int | None = None,
+        error: str | None = None,
+        lease: Lease | None = None,
+    ) -> Job:
+        """Mark a job finished; under a `lease`, only while the worker still holds it
+        (LeaseLost otherwise, and nothing is written)."""
+        ...
 
     def get_job(self, job_id: int) -> Job: ...
 
-    def add_version(self, record: VersionRecord, artifact: bytes, activate: bool) -> int: ...
+    def add_version(
+        self,
+        record: VersionRecord,
+        artifact: bytes,
+        points: VersionPoints,
+        serve: bool,
+        lease: Lease | None = None,
+    ) -> int:
+        """Store a version (numbered 1, 2, ...) with its points, serving it if `serve`; under
+        a `lease`, only while the worker still holds the job (LeaseLost otherwise)."""
+        ...
 
-    def activate(self, series_id: str, version: int) -> None: ...
+    def serve_version(self, series_id: str, version: int) -> None:
+        """Make a stored version the one served (a rollback or forward)."""
+        ...
 
-    def versions(self, series_id: str) -> list[VersionRecord]: ...
+    def versions(
+        self, series_id: str, limit: int | None = None, before: int | None = None
+    ) -> list[VersionRecord]:
+        """Records newest first; at most `limit`, numbered below `before` (a page)."""
+        ...
 
     def version(self, series_id: str, version: int) -> VersionRecord: ...
 
     def artifact(self, series_id: str, version: int) -> bytes: ...
 
+    def year_points(self, series_id: str, year: int) -> list[YearPoint]:
+        """Every version's points on `year`, oldest version first."""
+        ...
+
+    def projection(self, series_id: str, version: int, year: int) -> dict | None:
+        """What a version projected for `year`, if it did."""
+        ...
+
     def active_versions(self) -> dict[str, int | None]: ...
+
+    def served_stamps(self) -> dict[str, tuple[int, str] | None]:
+        """Each series' served version with its creation time: what makes a version unique
+        across a series deleted and created again (versions restart at 1)."""
+        ...
+
+    def served_stamp(self, series_id: str) -> tuple[int, str] | None:
+        """The one series' served version and its creation time."""
+        ...
+
+    def series_names(self, limit: int, after: str | None = None) -> list[tuple[str, str]]:
+        """(id, name) in id order, a page at a time, without reading observations."""
+        ...
 
     def check(self) -> str | None:
         """Why the store cannot be used now (removed, replaced, read-only, corrupt), or None."""

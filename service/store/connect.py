@@ -7,6 +7,7 @@ from pathlib import Path
 
 from exportcast.service.store.base import Store
 from exportcast.service.store.postgres import PostgresStore
+from exportcast.service.store.redact import redacted
 from exportcast.service.store.sqlite import SQLiteStore
 
 
@@ -15,5 +16,15 @@ def open_store(url: str) -> Store:
     if url.startswith("sqlite:///"):
         return SQLiteStore(Path(url.removeprefix("sqlite:///")))
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(url)
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
+        try:
+            return PostgresStore(url)
+        except Exception as exc:
+            # psycopg quotes a URL it cannot parse, password and all; the traceback of
+            # a failed start must not carry it.
+            message = str(exc)
+            if redacted(message) == message:
+                raise
+            raise ValueError(f"cannot open the database: {redacted(message).strip()}") from None
+    raise ValueError(
+        f"unsupported database URL {redacted(url)!r}: use sqlite:///FILE or postgresql://..."
+    )

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from exportcast.service.store.base import StoreUnavailable
-from exportcast.service.store.sql import SqlStore, schema
+from exportcast.service.store.migrations import SQLITE
+from exportcast.service.store.sql import SqlStore
 
-SCHEMA = schema(real="REAL", blob="BLOB", identity="INTEGER PRIMARY KEY AUTOINCREMENT")
 DEEP_CHECK_SECONDS = 30.0  # how often readiness runs SQLite's quick_check
 # What SQLite says when the file itself is the problem.
 BROKEN = (
@@ -56,7 +57,7 @@ def marker_of(path: Path) -> Path:
 
 
 class SQLiteStore(SqlStore):
-    schema = SCHEMA
+    dialect = SQLITE
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -123,16 +124,28 @@ class SQLiteStore(SqlStore):
             raise StoreUnavailable(f"the store file {self.path} is read-only")
 
     def _deep_check(self) -> str | None:
-        now = time.monotonic()
+        """One quick_check at a time: it reads the whole file, and readiness probes arriving
+        together while one runs take the last result instead of each starting another."""
         at, found = self._checked
-        if now - at < DEEP_CHECK_SECONDS:
+        if time.monotonic() - at < DEEP_CHECK_SECONDS:
             return found
-        with self._read() as cur:
-            cur.execute("PRAGMA quick_check")
-            rows = [str(r[0]) for r in cur.fetchall()]
-        found = None if rows == ["ok"] else f"the store is corrupt: {'; '.join(rows[:3])}"
-        self._checked = (now, found)
-        return found
+        # Made on first use; dict.setdefault is atomic, so every thread gets the same lock.
+        lock = self.__dict__.setdefault("_deep_check_lock", threading.Lock())
+        if not lock.acquire(blocking=False):
+            return self._checked[1]
+        try:
+            at, found = self._checked
+            now = time.monotonic()
+            if now - at < DEEP_CHECK_SECONDS:  # another thread has just finished one
+                return found
+            with self._read() as cur:
+                cur.execute("PRAGMA quick_check")
+                rows = [str(r[0]) for r in cur.fetchall()]
+            found = None if rows == ["ok"] else f"the store is corrupt: {'; '.join(rows[:3])}"
+            self._checked = (now, found)
+            return found
+        finally:
+            lock.release()
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable | None:
         """Only errors that say the file is broken or gone: a bug in a statement ("no such
