@@ -47,14 +47,14 @@ APP = textwrap.dedent(
     @app.get("/bench/dict/{series_id}")
     def as_dict(series_id: str):
         active = app.state.active.get(series_id)
-        return json.loads(active.polled["annual"].content)
+        return json.loads(active.default_bodies["annual"].content)
 
     @app.get("/bench/bytes/{series_id}")
     async def as_bytes(series_id: str):
         from fastapi import Response
 
         active = app.state.active.get(series_id)
-        return Response(active.polled["annual"].content, media_type="application/json")
+        return Response(active.default_bodies["annual"].content, media_type="application/json")
     """
 )
 

@@ -17,8 +17,8 @@ from exportcast.models.limits import DEFAULT_PATHS
 from exportcast.models.parallel import process_pool
 from exportcast.service import artifacts
 from exportcast.service.config import get_settings
-from exportcast.service.serving.active import activate
-from exportcast.service.training import TrainRequest, train, version_record
+from exportcast.service.serving.active import prepare
+from exportcast.service.worker.retrain import TrainRequest, train, version_of
 
 SERIES = "kr-exports"
 CREATED_AT = "2026-06-15T09:00:00.000000Z"  # as if trained the day June's flash came out
@@ -29,11 +29,10 @@ def build(cache_dir: Path, n_paths: int = DEFAULT_PATHS) -> dict[str, Any]:
     series = load_bundled(SERIES)
     with process_pool(1) as pool:  # as the service trains: a worker with one BLAS thread
         sim = pool.submit(train, TrainRequest(series, "auto", n_paths, 0, cache_dir)).result()
-    record = version_record(sim, CREATED_AT, version=1)
-    stored = artifacts.load(artifacts.dump(sim), record)  # as the service serves it
-    active = activate(stored, record, BUNDLED[SERIES].targets)
-    annual = json.loads(active.polled["annual"].content)
-    monthly = json.loads(active.polled["monthly"].content)
+    record, _ = version_of(sim, CREATED_AT, version=1)
+    served = prepare(artifacts.as_stored(sim), record, BUNDLED[SERIES].targets)
+    annual = json.loads(served.default_bodies["annual"].content)
+    monthly = json.loads(served.default_bodies["monthly"].content)
     annual["years"] = annual["years"][:SHOWN]
     annual["monthly"] = annual["monthly"][:SHOWN]
     monthly["monthly"] = monthly["monthly"][:SHOWN]

@@ -32,6 +32,7 @@ from exportcast.service.api.routes import (
     health,
     hierarchies,
     jobs,
+    login,
     observations,
     references,
     series,
@@ -41,10 +42,12 @@ from exportcast.service.api.routes import (
 from exportcast.service.config import Settings, get_settings
 from exportcast.service.metrics import Metrics, RequestMetrics
 from exportcast.service.serving.active import ActiveForecasts
+from exportcast.service.serving.hierarchy_bodies import HierarchyBodies
 from exportcast.service.serving.polled import DefaultForecastReads
 from exportcast.service.store import HierarchyRecord, Store, VersionRecord
 from exportcast.service.store.connect import open_store
-from exportcast.service.training import JobRunner, TrainRequest, train
+from exportcast.service.worker.loop import Worker
+from exportcast.service.worker.retrain import TrainRequest, train
 
 log = logging.getLogger("exportcast")
 
@@ -111,18 +114,20 @@ def create_app(
             bootstrap_bundled, store, "kr-exports", settings.bootstrap_items
         ):
             log.info("empty store: loaded the bundled series; its first retrain is queued")
-        await asyncio.to_thread(active.sync)  # restore active versions, no retraining
+        await asyncio.to_thread(active.sync)  # restore served versions, no retraining
 
-        async def activated(sim: Simulation, record: VersionRecord) -> None:
-            await asyncio.to_thread(active.install, sim, record)
+        async def served(
+            sim: Simulation, record: VersionRecord, targets: tuple[float, ...]
+        ) -> None:
+            await asyncio.to_thread(active.install, sim, record, targets)
 
         tasks = [asyncio.create_task(active.follow(settings.poll_seconds))]
         runner = None
         if run_jobs:
-            runner = JobRunner(
+            runner = Worker(
                 store,
                 settings,
-                activated,
+                served,
                 train_fn,  # type: ignore[arg-type]
                 on_finished=app.state.metrics.job_finished,
             )
@@ -149,6 +154,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.hierarchy_bodies = HierarchyBodies()  # bytes made once per version and method
     for exc_type, handler in HANDLERS.items():
         app.add_exception_handler(exc_type, handler)
     routers = (
@@ -162,6 +168,7 @@ def create_app(
         versions,
         jobs,
         health,
+        login,
     )
     for module in routers:
         app.include_router(module.router)

@@ -306,6 +306,12 @@ class ReferencePointOut(Out):
     model_data_through: str | None = Field(
         description="the data the model had at the publication date (the latest point then)"
     )
+    model_months_behind: int | None = Field(
+        None,
+        description="months between the model's data and the latest month published by the "
+        "publication date (0: the model had all the data then; more: the nearest point is "
+        "older, and is said so rather than shown as the model of that date)",
+    )
     model_median: float | None
     percentile: float | None = Field(
         description="where the figure fell in the model's distribution then (0.5: below its "
@@ -364,12 +370,19 @@ class VersionOut(Out):
     fit_seconds: float
     status: str = Field(description="active or standby")
     active: bool
-    info: dict
+    learned: dict = Field(
+        description="what the model learned: weights, calibration, the backtest it learned "
+        "from (its points on each year are in the track record)"
+    )
+    n_paths: int = Field(description="sample paths the version drew")
 
 
 class VersionList(Out):
     series: str
-    versions: list[VersionOut]
+    versions: list[VersionOut] = Field(description="newest first")
+    next_before: int | None = Field(
+        None, description="more versions: pass this as `before` for the next page"
+    )
 
 
 class Problem(Out):
@@ -678,7 +691,10 @@ class CoherenceOut(Out):
     calibration_cases: int = Field(description="past reconciled cases the scale learned from")
     covariance_shrinkage: float | None = None
     floored_values: int = Field(description="values the linear map took below zero (floored)")
-    largest_gap: float = Field(description="largest |total - sum of its nodes| on any path")
+    largest_gap: float = Field(
+        description="largest |total - sum of its nodes| over the paths' year totals, each "
+        "node's own published months included, to the 3 decimals the totals are given in"
+    )
 
 
 class HierarchyForecastOut(Out):

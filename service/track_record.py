@@ -12,7 +12,7 @@ from typing import Any
 from exportcast.models.references import Reference, percentile_of
 from exportcast.models.series import format_month, parse_month
 from exportcast.service.schemas import ReferencePointOut, TrackPointOut, TrackRecordOut
-from exportcast.service.store import Store, StoredObservation, VersionRecord
+from exportcast.service.store import Store, StoredObservation, VersionPoints, YearPoint
 
 
 def year_total(observations: Sequence[StoredObservation], year: int) -> float | None:
@@ -25,7 +25,7 @@ def _error(value: float, actual: float | None) -> float | None:
 
 
 def points(
-    versions: Sequence[VersionRecord], year: int, track: Sequence[dict[str, Any]] = ()
+    year_points: Sequence[YearPoint], year: int, track: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
     """Every point on the year, oldest data first: each version's projection of it (live),
     and the backtest's at origins before the first version's data: from the track record
@@ -33,25 +33,22 @@ def points(
     with one at that month (those learned at their own months-known only)."""
     live: list[dict[str, Any]] = []
     backtest: dict[str, dict[str, Any]] = {}
-    for v in versions:  # oldest first: a newer version's backtest point replaces an older's
-        for p in v.info.get("track", []):
-            if p["year"] == year:
-                backtest[p["data_through"]] = {**p, "source": "backtest"}
-        projection = next((p for p in v.info.get("projections", []) if p["year"] == year), None)
-        if projection is None:
+    for p in year_points:  # oldest first: a newer version's backtest point replaces an older's
+        if p.source == "backtest":
+            backtest[p.body["data_through"]] = {**p.body, "source": "backtest"}
             continue
         live.append(
             {
-                **projection,
+                **p.body,
                 "source": "live",
-                "version": v.version,
-                "created_at": v.created_at,
-                "data_through": format_month(v.data_through),
+                "version": p.version,
+                "created_at": p.created_at,
+                "data_through": format_month(p.data_through),
             }
         )
-    for p in track:  # made at every months-known: it replaces the versions' own
-        if p["year"] == year:
-            backtest[p["data_through"]] = {**p, "source": "backtest"}
+    for t in track:  # made at every months-known: it replaces the versions' own
+        if t["year"] == year:
+            backtest[t["data_through"]] = {**t, "source": "backtest"}
     first_live = min((parse_month(p["data_through"]) for p in live), default=None)
     earlier = [
         p
@@ -61,10 +58,15 @@ def points(
     return [*earlier, *live]
 
 
+def known_on(published: date) -> int:
+    """The latest month whose data can be out on `published`: the month before it."""
+    return published.year * 12 + published.month - 2
+
+
 def model_at(all_points: Sequence[dict[str, Any]], published: date) -> dict[str, Any] | None:
     """The point with the most data available on `published`: data through the month
     before it, and (for a version) made by then."""
-    known = published.year * 12 + published.month - 2
+    known = known_on(published)
     usable = [
         p
         for p in all_points
@@ -85,6 +87,9 @@ def reference_point(
         source=ref.source,
         error_pct=_error(ref.value, actual),
         model_data_through=None if at is None else at["data_through"],
+        model_months_behind=(
+            None if at is None else known_on(ref.published) - parse_month(at["data_through"])
+        ),
         model_median=None if at is None else at["median"],
         percentile=None if at is None else round(percentile_of(at["percentiles"], ref.value), 1),
     )
@@ -96,7 +101,7 @@ def track_record(store: Store, series_id: str, year: int) -> TrackRecordOut:
         series_id,
         record.unit,
         year,
-        store.versions(series_id),
+        store.year_points(series_id, year),
         store.observations(series_id),
         [r.reference for r in store.references(series_id)],
         store.track(series_id),
@@ -107,7 +112,7 @@ def assemble(
     series_id: str,
     unit: str,
     year: int,
-    versions: Sequence[VersionRecord],
+    year_points: Sequence[YearPoint],
     observations: Sequence[StoredObservation],
     references: Sequence[Reference],
     track: Sequence[dict[str, Any]] = (),
@@ -115,7 +120,7 @@ def assemble(
     """The record of `year` from version records, observations, outside forecasts and the
     backtest track record at every months-known (when made)."""
     actual = year_total(observations, year)
-    all_points = points(versions, year, track)
+    all_points = points(year_points, year, track)
     return TrackRecordOut(
         series=series_id,
         unit=unit,
@@ -137,3 +142,15 @@ def assemble(
         ],
         references=[reference_point(r, all_points, actual) for r in references if r.year == year],
     )
+
+
+def version_year_points(
+    version: int, created_at: str, data_through: int, points: VersionPoints, year: int
+) -> list[YearPoint]:
+    """One version's points on `year`, as the store gives them back."""
+    return [
+        *(YearPoint(version, created_at, data_through, "backtest", p)
+          for p in points.backtest if p["year"] == year),
+        *(YearPoint(version, created_at, data_through, "live", p)
+          for p in points.projections if p["year"] == year),
+    ]  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from exportcast.service.main import create_app
-from exportcast.service.training import TrainRequest, train
+from exportcast.service.worker.retrain import TrainRequest, train
 from tests.service_helpers import AUTH, settings_for, wait_job, wait_ready
 
 
@@ -53,10 +53,10 @@ def test_paths_evicted_from_memory_are_read_back_with_the_same_answer(data_dir):
         assert wait_job(client, job["id"], timeout=300)["status"] == "succeeded"
         forecasts = client.app.state.active
         # Only the version trained last keeps its paths: kr-exports' were let go.
-        assert [key[0] for key in forecasts._paths] == ["kr-recent"]
+        assert [stamp.series_id for stamp in forecasts._paths] == ["kr-recent"]
         asked = client.get("/v1/series/kr-exports/forecast?years=3&levels=50")
         assert asked.status_code == 200
-        assert [key[0] for key in forecasts._paths] == ["kr-exports"]
+        assert [stamp.series_id for stamp in forecasts._paths] == ["kr-exports"]
     with TestClient(create_app(settings_for(data_dir))) as fresh:
         again = fresh.get("/v1/series/kr-exports/forecast?years=3&levels=50")
         assert again.content == asked.content and again.headers["etag"] == asked.headers["etag"]

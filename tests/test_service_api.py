@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from exportcast.models.datasets import load_bundled
 from exportcast.service.main import create_app
 from exportcast.service.serving.bodies import ForecastQuery, VersionStamp, etag_for
-from tests.postgres_server import PostgresServer, server_binaries
+from tests.postgres_server import PostgresServer, require_postgres
 from tests.service_helpers import (
     AUTH,
     crash,
@@ -108,13 +108,13 @@ def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
     assert y2026["actual_to_date"] == pytest.approx(expected, abs=0.01)
     versions = client.get("/v1/series/kr-exports/models").json()["versions"]
     assert [(v["version"], v["active"], v["status"]) for v in versions] == [
-        (1, False, "standby"),
         (2, True, "active"),
-    ]
-    assert versions[1]["data_through"] == "2026-06"
-    assert versions[1]["members"] == ["ets", "sarima", "growth"]
+        (1, False, "standby"),
+    ]  # newest first
+    assert versions[0]["data_through"] == "2026-06"
+    assert versions[0]["members"] == ["ets", "sarima", "growth"]
     # The version keeps the backtest it learned from; the forecast says what to expect.
-    info = versions[1]["info"]
+    info = versions[0]["learned"]
     assert set(info["backtest"]["mape_pct_by_m"]["auto"]) == {"6", "7", "8"}
     assert after.json()["expected_error"]["m"] == 6
     assert 0 < after.json()["expected_error"]["mape_pct"] < 10
@@ -453,7 +453,7 @@ def test_activate_rolls_back_and_forward(client):
     assert forecast(client).json()["model_version"] == 2
     r = client.post("/v1/series/kr-exports/models/1/activate", headers=AUTH)
     assert r.status_code == 200
-    assert [v["active"] for v in r.json()["versions"]] == [True, False]
+    assert [(v["version"], v["active"]) for v in r.json()["versions"]] == [(2, False), (1, True)]
     rolled = forecast(client).json()
     assert rolled["model_version"] == 1 and rolled["data_through"] == "2026-05"
     assert client.post("/v1/series/kr-exports/models/9/activate", headers=AUTH).status_code == 404
@@ -546,8 +546,8 @@ def test_openapi_documents_the_contract(client):
     assert client.get("/docs").status_code == 200
 
 
-@pytest.mark.skipif(server_binaries() is None, reason="no PostgreSQL server binaries here")
 def test_the_service_on_postgresql(tmp_path):
+    require_postgres()  # skips without PostgreSQL, but fails under CI
     server = PostgresServer()
     server.start()
     try:

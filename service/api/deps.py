@@ -9,17 +9,25 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 
-from exportcast.service.api.auth import check_bearer, refusal, split_authorization
+from exportcast.service.api.auth import (
+    SESSION_COOKIE,
+    Verdict,
+    check_bearer,
+    check_reader,
+    refusal,
+)
 from exportcast.service.config import Settings
 from exportcast.service.schemas import Error
 from exportcast.service.serving.active import ActiveForecasts
+from exportcast.service.serving.hierarchy_bodies import HierarchyBodies
 from exportcast.service.store import Store
-from exportcast.service.training import JobRunner
+from exportcast.service.worker.loop import Worker
 
 bearer = HTTPBearer(auto_error=False, description="EXPORTCAST_API_TOKEN")
 
@@ -36,12 +44,20 @@ async def get_active(request: Request) -> ActiveForecasts:
     return request.app.state.active
 
 
-async def get_runner(request: Request) -> JobRunner | None:
+async def get_hierarchy_bodies(request: Request) -> HierarchyBodies:
+    return request.app.state.hierarchy_bodies
+
+
+async def get_runner(request: Request) -> Worker | None:
     return getattr(request.app.state, "runner", None)
 
 
 def _check_token(settings: Settings, scheme: str | None, token: str | None) -> None:
-    refused = refusal(check_bearer(settings, scheme, token))
+    _enforce(check_bearer(settings, scheme, token))
+
+
+def _enforce(verdict: Verdict) -> None:
+    refused = refusal(verdict)
     if refused is not None:
         status_code, message, headers = refused
         raise HTTPException(status_code, message, headers=headers or None)
@@ -60,17 +76,42 @@ async def require_writer(settings: SettingsDep, credentials: Credentials) -> Non
         _check_token(settings, credentials.scheme, credentials.credentials)
 
 
+def reader_verdict(settings: Settings, request: Request) -> Verdict:
+    """A read's verdict: the bearer header or the dashboard's session cookie (/login)."""
+    return check_reader(
+        settings, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
+    )
+
+
 async def require_reader(settings: SettingsDep, request: Request) -> None:
-    """Reads are open unless EXPORTCAST_READ_REQUIRES_TOKEN is set. The header is read here
-    rather than through the `bearer` security scheme, so the OpenAPI document does not
-    declare a token on reads that are open by default."""
+    """Reads are open unless EXPORTCAST_READ_REQUIRES_TOKEN is set; then they take the
+    bearer header or a session cookie. The header is read here rather than through the
+    `bearer` security scheme, so the OpenAPI document does not declare a token on reads
+    that are open by default."""
     if settings.read_requires_token:
-        _check_token(settings, *split_authorization(request.headers.get("authorization")))
+        _enforce(reader_verdict(settings, request))
+
+
+async def require_page_reader(settings: SettingsDep, request: Request) -> None:
+    """`require_reader` for HTML pages: a browser refused is sent to /login (and back here
+    after), where it can sign in; API clients still get the 401/403 JSON."""
+    if not settings.read_requires_token:
+        return
+    verdict = reader_verdict(settings, request)
+    if verdict in (Verdict.MISSING, Verdict.WRONG) and "text/html" in request.headers.get(
+        "accept", ""
+    ):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(
+            303, "sign in first", headers={"Location": f"/login?next={quote(target, safe='/')}"}
+        )
+    _enforce(verdict)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
 ActiveDep = Annotated[ActiveForecasts, Depends(get_active)]
-RunnerDep = Annotated[JobRunner | None, Depends(get_runner)]
+HierarchyBodiesDep = Annotated[HierarchyBodies, Depends(get_hierarchy_bodies)]
+RunnerDep = Annotated[Worker | None, Depends(get_runner)]
 
 
 # What any route behind the token rule may answer besides its own cases, for the OpenAPI

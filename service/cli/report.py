@@ -24,8 +24,8 @@ from exportcast.service.dashboard.page import dashboard_html
 from exportcast.service.serving.bodies import ForecastQuery, VersionStamp, serialise
 from exportcast.service.store import StoredObservation
 from exportcast.service.store.base import stamp, utc_now
-from exportcast.service.track_record import assemble
-from exportcast.service.training import version_record
+from exportcast.service.track_record import assemble, version_year_points
+from exportcast.service.worker.retrain import version_of
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         country=flashes[1],
     )
     made = stamp(utc_now())
-    record = version_record(sim, made, version=1, targets=targets)
+    _, points = version_of(sim, made, version=1, targets=targets)
     body = serialise(
         sim, VersionStamp(series.id, 1, made), ForecastQuery("annual", targets=targets)
     )
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     bundled = not getattr(args, "csv", None) and series.id in BUNDLED
     references = load_bundled_references(series.id) if bundled else []
     year = forecast["years"][0]["year"]
-    track = assemble(series.id, series.unit, year, [record], observations, references)
+    mine = version_year_points(1, made, sim.data_through, points, year)
+    track = assemble(series.id, series.unit, year, mine, observations, references)
     data = {
         "forecast": forecast,
         "observations": {

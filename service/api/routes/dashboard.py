@@ -1,17 +1,22 @@
 """The dashboard pages (`/` lists the series, `/dashboard/{series}` draws one) and their
-scripts, served by the service itself: plotly.js from the plotly package, no CDN."""
+scripts, served by the service itself: plotly.js from the plotly package, no CDN.
+
+Under EXPORTCAST_READ_REQUIRES_TOKEN the pages are reads like any other: a browser without
+a session is sent to /login. The scripts and styles stay open: they carry no data.
+"""
 
 from __future__ import annotations
 
 import html
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from exportcast.service.api.deps import StoreDep
+from exportcast.service.api.deps import StoreDep, require_page_reader
 from exportcast.service.dashboard.page import (
     ASSETS,
     PLOTLY,
@@ -24,16 +29,31 @@ from exportcast.service.dashboard.page import (
 from exportcast.service.store import NotFound
 
 router = APIRouter(include_in_schema=False)
+PAGE = [Depends(require_page_reader)]
 Poll = Annotated[float, Query(ge=1, le=3600, description="seconds between checks")]
 
 
-@router.get("/", response_class=HTMLResponse)
-async def index(store: StoreDep) -> HTMLResponse:
-    series = await run_in_threadpool(store.list_series)
+INDEX_PAGE = 200  # series listed on one page of the index
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=PAGE)
+async def index(
+    store: StoreDep,
+    after: Annotated[str | None, Query(max_length=200, description="the last id shown")] = None,
+) -> HTMLResponse:
+    """The series a page at a time, by id and name alone: it costs the same with ten
+    series in the store or ten thousand."""
+    names = await run_in_threadpool(store.series_names, INDEX_PAGE + 1, after)
+    page, more = names[:INDEX_PAGE], len(names) > INDEX_PAGE
     hierarchies = await run_in_threadpool(store.hierarchies)
     items = "".join(
-        f'<li><a href="/dashboard/{html.escape(s.id)}">{html.escape(s.name or s.id)}</a></li>'
-        for s in series
+        f'<li><a href="/dashboard/{html.escape(id)}">{html.escape(name or id)}</a></li>'
+        for id, name in page
+    )
+    following = (
+        f'<p><a id="more" href="/?after={html.escape(quote(page[-1][0]))}">more series</a></p>'
+        if more
+        else ""
     )
     trees = "".join(
         f'<li><a href="/dashboard/hierarchies/{html.escape(h.id)}">{html.escape(h.id)}</a></li>'
@@ -44,12 +64,12 @@ async def index(store: StoreDep) -> HTMLResponse:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>exportcast</title><link rel="stylesheet" href="{ASSETS}/dashboard.css">'
         "</head><body><header><h1>exportcast</h1></header><main><h2>Series</h2>"
-        f'<ul id="series">{items}</ul><h2>Hierarchies</h2><ul id="hierarchies">{trees}</ul>'
-        '<p><a href="/docs">API docs</a></p></main></body></html>'
+        f'<ul id="series">{items}</ul>{following}<h2>Hierarchies</h2>'
+        f'<ul id="hierarchies">{trees}</ul><p><a href="/docs">API docs</a></p></main></body></html>'
     )
 
 
-@router.get("/dashboard/{series_id}", response_class=HTMLResponse)
+@router.get("/dashboard/{series_id}", response_class=HTMLResponse, dependencies=PAGE)
 async def dashboard(
     series_id: str,
     store: StoreDep,
@@ -62,7 +82,7 @@ async def dashboard(
     return HTMLResponse(dashboard_html(series_id, poll))
 
 
-@router.get("/dashboard/hierarchies/{hierarchy_id}", response_class=HTMLResponse)
+@router.get("/dashboard/hierarchies/{hierarchy_id}", response_class=HTMLResponse, dependencies=PAGE)
 async def hierarchy_dashboard(
     hierarchy_id: str,
     store: StoreDep,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
@@ -13,19 +13,24 @@ from exportcast.service.api.deps import (
     require_writer,
 )
 from exportcast.service.schemas import Error, VersionList, VersionOut
+from exportcast.service.store import Store
 
 # Versions are stored as 64-bit integers: an unbounded one (10**30) overflowed the driver, a
 # 500. 2**53 is far beyond any version and still exact in a JSON number.
 VersionNumber = Annotated[int, Path(ge=1, le=2**53, description="the model version")]
 
 router = APIRouter(prefix="/v1/series/{series_id}/models", tags=["model versions"])
-
-# What a version keeps for the track record, served there (`/track-record`), not here.
-TRACK_KEYS = ("projections", "track")
+PAGE = 50
 
 
-def _list(series_id: str, store) -> VersionList:
-    active = store.get_series(series_id).active_version
+def _list(
+    series_id: str, store: Store, limit: int = PAGE, before: int | None = None
+) -> VersionList:
+    """A page of version records, newest first: each read from its own columns, so a page
+    costs the same with ten versions stored or ten thousand."""
+    served = store.get_series(series_id).active_version
+    records = store.versions(series_id, limit=limit + 1, before=before)
+    page, more = records[:limit], len(records) > limit
     return VersionList(
         series=series_id,
         versions=[
@@ -37,12 +42,14 @@ def _list(series_id: str, store) -> VersionList:
                 members=list(v.members),
                 description=v.description,
                 fit_seconds=v.fit_seconds,
-                status="active" if v.version == active else "standby",
-                active=v.version == active,
-                info={k: x for k, x in v.info.items() if k not in TRACK_KEYS},
+                status="active" if v.version == served else "standby",
+                active=v.version == served,
+                learned=v.learned,
+                n_paths=v.n_paths,
             )
-            for v in store.versions(series_id)
+            for v in page
         ],
+        next_before=page[-1].version if more else None,
     )
 
 
@@ -52,8 +59,21 @@ def _list(series_id: str, store) -> VersionList:
     dependencies=[Depends(require_reader)],
     responses={404: {"model": Error}, **ERROR_RESPONSES},
 )
-def list_versions(series_id: str, store: StoreDep) -> VersionList:
-    return _list(series_id, store)
+def list_versions(
+    series_id: str,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="versions in one page")] = PAGE,
+    before: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**53,
+            description="only versions numbered below this (the last page's `next_before`)",
+        ),
+    ] = None,
+) -> VersionList:
+    """The series' model versions, newest first, a page at a time."""
+    return _list(series_id, store, limit, before)
 
 
 @router.post(
@@ -66,6 +86,6 @@ def activate(
     series_id: str, version: VersionNumber, store: StoreDep, forecasts: ActiveDep
 ) -> VersionList:
     """Switch the served version (rollback or forward); every worker follows within a poll."""
-    store.activate(series_id, version)
+    store.serve_version(series_id, version)
     forecasts.sync()
     return _list(series_id, store)

@@ -28,6 +28,7 @@
     }
     const headers = etag ? { "If-None-Match": etag } : {};
     const r = await fetch(url, { headers: headers });
+    if (common.signInIfRefused(r)) return { status: 304 };
     if (r.status === 304) return { status: 304 };
     if (!r.ok) throw new Error(url + " answered " + r.status);
     return { status: r.status, etag: r.headers.get("ETag"), body: await r.json() };
@@ -165,14 +166,22 @@
     const table = document.getElementById("table-outlooks");
     table.replaceChildren();
     const head = el("tr");
-    ["forecaster", "published", "figure", "model then (data through)", "percentile in the model's distribution"].forEach((h) => head.appendChild(el("th", { scope: "col" }, h)));
+    ["forecaster", "published", "figure", "the model with the data of then", "percentile in the model's distribution"].forEach((h) => head.appendChild(el("th", { scope: "col" }, h)));
     table.appendChild(head);
     record.references.forEach((r) => {
       const row = el("tr");
-      [r.forecaster, r.published, money(r.value), r.model_median !== null ? money(r.model_median) + " (" + r.model_data_through + ")" : "-", r.percentile !== null ? r.percentile.toFixed(0) + "th" : "-"].forEach((c) => row.appendChild(el("td", {}, c)));
+      [r.forecaster, r.published, money(r.value), modelThen(r), r.percentile !== null ? r.percentile.toFixed(0) + "th" : "-"].forEach((c) => row.appendChild(el("td", {}, c)));
       table.appendChild(row);
     });
     return Plotly.react(div, traces, layoutBase(), plotConfig);
+  }
+
+  // The model's point beside an outlook; one made from older data than was out on the
+  // publication date says how much older, rather than passing for the model of that date.
+  function modelThen(r) {
+    if (r.model_median === null) return "-";
+    const text = money(r.model_median) + " (data through " + r.model_data_through + ")";
+    return r.model_months_behind > 0 ? text + ", " + r.model_months_behind + " months older than the data then" : text;
   }
 
   async function render(forecast) {

@@ -7,24 +7,25 @@ make it and a second one with the same basis is not stored."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from pydantic import ValidationError
 
 from exportcast.models.core import fit_nodes, reconcile_nodes
+from exportcast.models.digest import digest
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.hierarchy.forecast import summarise_hierarchy
 from exportcast.models.hierarchy.reconcile import METHODS
 from exportcast.models.hierarchy.spec import OTHER, TOTAL, Hierarchy, node_series
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
-from exportcast.models.series import MonthlySeries
+from exportcast.models.series import MonthlySeries, format_month
 from exportcast.models.simulation import Simulation
+from exportcast.service import artifacts
+from exportcast.service.series_data import series_from_store
+from exportcast.service.serving.hierarchy_bodies import hierarchy_out
 from exportcast.service.store import HierarchyRecord, Store
 
 log = logging.getLogger("exportcast.hierarchies")
@@ -32,7 +33,8 @@ log = logging.getLogger("exportcast.hierarchies")
 DEFAULT_METHOD = "top_down"
 # Part of every node key and basis: a release that changes how nodes are fitted or made
 # coherent bumps it, so cached node paths and unchanged versions are not carried over.
-NODE_CACHE_VERSION = "1"
+# 2: nodes saved as `artifacts` saves any simulation, read back as float64.
+NODE_CACHE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,9 @@ class HierarchyRequest:
         return node_series(self.hierarchy, self.total, self.items)
 
 
-def _digest(*parts: object) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            digest.update(np.ascontiguousarray(part, dtype=np.float64).tobytes())
-        else:
-            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
-        digest.update(b"|")
-    return digest.hexdigest()[:32]
-
-
 def node_key(series: MonthlySeries, request: HierarchyRequest) -> str:
     """What a node's paths depend on: its data and the fit's settings."""
-    return _digest(
+    return digest(
         NODE_CACHE_VERSION,
         series.start,
         series.values,
@@ -77,7 +68,7 @@ def node_key(series: MonthlySeries, request: HierarchyRequest) -> str:
 def basis(request: HierarchyRequest) -> str:
     """What a version depends on: every node's data, the settings and the declaration."""
     nodes = request.nodes()
-    return _digest(
+    return digest(
         NODE_CACHE_VERSION,
         request.hierarchy.to_dict(),
         {k: list(v) for k, v in sorted(request.targets.items())},
@@ -92,37 +83,16 @@ def _node_file(request: HierarchyRequest, node: str, key: str) -> Path:
 
 
 def _load_node(path: Path) -> Simulation | None:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            return Simulation(
-                **{k: v for k, v in meta.items() if k != "members"},
-                members=tuple(meta["members"]),
-                paths=data["paths"],
-            )
-    except (OSError, ValueError, KeyError):  # missing or unreadable: fitted again
-        return None
+    """A node's saved simulation; None when missing or unreadable (then fitted again)."""
+    return artifacts.read_file(path)
 
 
 def _save_node(path: Path, sim: Simulation) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "series_id": sim.series_id,
-        "unit": sim.unit,
-        "model": sim.model,
-        "members": list(sim.members),
-        "description": sim.description,
-        "data_through": sim.data_through,
-        "actual_to_date": sim.actual_to_date,
-        "fit_seconds": sim.fit_seconds,
-        "learned": sim.learned,
-    }
-    partial = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.partial.npz")
-    np.savez(partial, paths=sim.paths.astype(np.float32), meta=json.dumps(meta, default=float))
-    partial.replace(path)
+    """Saved in place of the node's paths for data since changed."""
+    artifacts.write_file(path, sim)
     node = path.name.split("@")[0]
-    for old in path.parent.glob(f"{node}@*.npz"):  # its paths for data since changed
-        if old != path and not old.name.endswith(".partial.npz"):
+    for old in path.parent.glob(f"{node}@*.npz"):  # temporaries end in .tmp: never matched
+        if old != path:
             old.unlink(missing_ok=True)
 
 
@@ -141,12 +111,12 @@ def train_hierarchy(request: HierarchyRequest) -> dict:
         if request.model == "auto"
         else None
     )
-    # The nodes not cached are fitted first and kept as the cache holds them (float32), so a
-    # version made from fresh fits and one made from cached ones are the same numbers.
+    # The nodes not cached are fitted first and kept as the cache gives them back (paths
+    # through float32), so a version made from fresh fits and one from cached ones agree.
     h, model, seed = request.hierarchy, request.model, request.seed
     sims, refit = fit_nodes(h, nodes, model, DEFAULT_YEARS, request.n_paths, seed, learning, fitted)
     for name in refit:
-        sims[name] = replace(sims[name], paths=sims[name].paths.astype(np.float32))
+        sims[name] = artifacts.as_stored(sims[name])
         _save_node(_node_file(request, name, keys[name]), sims[name])
     coherent = reconcile_nodes(h, nodes, sims, model, METHODS, seed, learning)
     bodies = {
@@ -163,13 +133,36 @@ def train_hierarchy(request: HierarchyRequest) -> dict:
     }
 
 
-def _series(store: Store, series_id: str) -> MonthlySeries:
-    record = store.get_series(series_id)
-    stored = store.observations(series_id)
-    if not stored:
-        raise ValueError(f"series {series_id!r} has no observations")
-    values = np.array([o.value for o in stored])
-    return MonthlySeries(series_id, record.unit, stored[0].month, values, record.name)
+def check_hierarchy_body(body: dict) -> None:
+    """Refuse (ValueError, naming what is wrong) a version's body that its readers could
+    not be answered from: checked once, when it is stored, not on every read."""
+    for key, kind in (("data_through", int), ("refit", list), ("series", dict), ("methods", dict)):
+        if not isinstance(body.get(key), kind):
+            raise ValueError(f"hierarchy body: {key!r} is not a {kind.__name__}")
+    methods = body["methods"]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or DEFAULT_METHOD not in methods:
+        raise ValueError(
+            f"hierarchy body: methods {sorted(methods)} (unknown: {unknown}; "
+            f"{DEFAULT_METHOD} is needed)"
+        )
+    for method in methods:
+        try:
+            out = hierarchy_out(body, method, version=1, created_at="")
+        except ValidationError as exc:
+            wrong = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            raise ValueError(f"hierarchy body, method {method!r}: {wrong}") from None
+        if out.method != method:
+            raise ValueError(f"hierarchy body: method {method!r} holds {out.method!r}'s summary")
+        if out.data_through != format_month(body["data_through"]):
+            raise ValueError(
+                f"hierarchy body, method {method!r}: data through {out.data_through}, "
+                f"the version's through {format_month(body['data_through'])}"
+            )
+        if not set(body["series"]) <= set(out.nodes):
+            raise ValueError(f"hierarchy body, method {method!r}: series of nodes it lacks")
 
 
 def request_for(
@@ -182,8 +175,8 @@ def request_for(
     jobs: int = 1,
 ) -> HierarchyRequest:
     """Read in the service process (blocking: call it in a thread)."""
-    total = _series(store, record.total_series)
-    items = {node: _series(store, sid) for node, sid in record.items.items()}
+    total = series_from_store(store, record.total_series)
+    items = {node: series_from_store(store, sid) for node, sid in record.items.items()}
     hierarchy = Hierarchy(record.id, record.total_series, record.classification, tuple(items))
     targets: Mapping[str, list[float]] = record.targets or {
         TOTAL: list(store.get_series(record.total_series).targets)
