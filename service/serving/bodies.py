@@ -1,4 +1,5 @@
-"""Forecast bodies as bytes, made from the response schemas, with their validators.
+"""Forecast bodies as bytes, made from the response schemas, with their validators and
+the one rule for answering them (200 or 304), wherever a body is answered from.
 
 A body is serialised once per (version, question) and answered from then on as bytes. Its
 strong ETag names the version, the version's creation and the question, so the same
@@ -8,10 +9,10 @@ store rebuilt from scratch (versions numbered from 1 again) never matches.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
+from exportcast.models.digest import digest
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_MONTHLY_HORIZON, DEFAULT_YEARS
 from exportcast.models.results import Forecast
 from exportcast.models.simulation import Simulation, monthly_forecast, summarise
@@ -57,9 +58,8 @@ class VersionStamp:
 
 
 def etag_for(stamp: VersionStamp, query: ForecastQuery) -> str:
-    ident = f"{BODY_FORMAT}\n{stamp.series_id}\n{stamp.version}\n{stamp.created_at}\n{query.key()}"
-    digest = hashlib.sha256(ident.encode())
-    return f'"v{stamp.version}-{digest.hexdigest()[:20]}"'
+    made = digest(BODY_FORMAT, stamp.series_id, stamp.version, stamp.created_at, query.key())
+    return f'"v{stamp.version}-{made[:20]}"'
 
 
 def serialise(
@@ -96,3 +96,21 @@ def not_modified(if_none_match: str | None, body: Body) -> bool:
 
 def validator_headers(body: Body) -> dict[str, str]:
     return {"etag": body.etag, "cache-control": CACHE_CONTROL}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send for a body: 200 with it, or 304 with its validators alone."""
+
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+
+def reply(body: Body, if_none_match: str | None) -> Reply:
+    """The one 304/ETag rule, for the polled fast path and every route that answers a body
+    (a forecast, a hierarchy): the same headers and status wherever it is answered."""
+    headers = validator_headers(body)
+    if not_modified(if_none_match, body):
+        return Reply(304, headers, b"")
+    return Reply(200, {"content-type": "application/json", **headers}, body.content)

@@ -3,8 +3,6 @@ total path by path. Reads are served from the version made when the data last ch
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -16,12 +14,12 @@ from exportcast.models.hierarchy.spec import OTHER, TOTAL, classification
 from exportcast.models.series import format_month
 from exportcast.service.api.deps import (
     ERROR_RESPONSES,
+    HierarchyBodiesDep,
     RunnerDep,
     StoreDep,
     require_reader,
     require_writer,
 )
-from exportcast.service.hierarchies import DEFAULT_METHOD, request_for
 from exportcast.service.schemas import (
     SERIES_ID,
     Error,
@@ -30,18 +28,13 @@ from exportcast.service.schemas import (
     HierarchyList,
     HierarchySummaryOut,
 )
-from exportcast.service.serving.bodies import (
-    BODY_FORMAT,
-    Body,
-    not_modified,
-    validator_headers,
-)
+from exportcast.service.serving.bodies import reply
 from exportcast.service.store import HierarchyRecord, Store
+from exportcast.service.worker.hierarchy_fits import DEFAULT_METHOD, request_for
 
 router = APIRouter(prefix="/v1/hierarchies", tags=["hierarchies"])
 
 HierarchyId = Annotated[str, Path(pattern=SERIES_ID, description="the hierarchy's id")]
-CACHED_BODIES = 32  # bodies (version x method) kept per process
 
 
 def _summary(record: HierarchyRecord) -> HierarchySummaryOut:
@@ -66,42 +59,6 @@ async def list_hierarchies(store: StoreDep) -> HierarchyList:
     return HierarchyList(hierarchies=[_summary(r) for r in records])
 
 
-_BODIES_LOCK = threading.Lock()
-
-
-def _etag(record: HierarchyRecord, method: str) -> str:
-    ident = f"{BODY_FORMAT}\n{record.id}\n{record.version}\n{record.basis}\n{method}"
-    return f'"h{record.version}-{hashlib.sha256(ident.encode()).hexdigest()[:20]}"'
-
-
-def _body(request: Request, store: Store, record: HierarchyRecord, method: str) -> Body:
-    """The version's body for `method`, validated and serialised once per process (a
-    dashboard polling it gets bytes, or a 304); keyed by what the version was made from,
-    so a hierarchy deleted and declared again never gets the old one's bytes."""
-    key = (record.id, record.version, record.basis, method)
-    with _BODIES_LOCK:
-        cache: dict = request.app.state.__dict__.setdefault("hierarchy_bodies", {})
-        found = cache.get(key)
-    if found is not None:
-        return found
-    assert record.version is not None
-    created_at, stored = store.hierarchy_body(record.id, record.version)
-    out = HierarchyForecastOut(
-        **stored["methods"][method],
-        methods=list(stored["methods"]),
-        series=stored["series"],
-        refit=stored["refit"],
-        version=record.version,
-        generated_at=created_at,
-    )
-    found = Body(_etag(record, method), out.model_dump_json().encode())
-    with _BODIES_LOCK:
-        while len(cache) >= CACHED_BODIES:
-            cache.pop(next(iter(cache)))
-        cache[key] = found
-    return found
-
-
 @router.get(
     "/{hierarchy_id}",
     response_model=HierarchyForecastOut,
@@ -116,6 +73,7 @@ def _body(request: Request, store: Store, record: HierarchyRecord, method: str) 
 async def read_hierarchy(
     request: Request,
     store: StoreDep,
+    bodies: HierarchyBodiesDep,
     hierarchy_id: HierarchyId,
     method: Annotated[
         str,
@@ -142,11 +100,11 @@ async def read_hierarchy(
             f"hierarchy {hierarchy_id!r} has no version yet; {why}",
             headers={"Retry-After": "5"},
         )
-    body = await run_in_threadpool(_body, request, store, record, method)
-    headers = validator_headers(body)
-    if not_modified(request.headers.get("if-none-match"), body):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(body.content, media_type="application/json", headers=headers)
+    body = bodies.cached(record, method)
+    if body is None:  # validated and serialised once, off the event loop
+        body = await run_in_threadpool(bodies.body, store, record, method)
+    answer = reply(body, request.headers.get("if-none-match"))
+    return Response(answer.content, status_code=answer.status, headers=answer.headers)
 
 
 @router.put(
