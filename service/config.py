@@ -29,7 +29,23 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="bearer token for writes; unset = writes refused"
     )
-    read_requires_token: bool = Field(False, description="require the token for reads too")
+    read_requires_token: bool = Field(
+        False,
+        description="require the token for reads too (the API, /metrics, the dashboard, the "
+        "docs); browsers sign in at /login and get a session cookie",
+    )
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=24 * 90,
+        description="how long a dashboard sign-in (/login) lasts before the token is asked "
+        "again; changing the token signs every session out at once",
+    )
+    session_cookie_secure: bool = Field(
+        False,
+        description="mark the session cookie Secure (sent over HTTPS only): set it when the "
+        "service is reached through HTTPS",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

@@ -7,10 +7,9 @@ import sys
 import pytest
 
 from exportcast.models.validate import check_rows
-from exportcast.service.cli.ingest import masked
 from exportcast.service.cli.main import main
 from exportcast.service.config import get_settings
-from exportcast.service.store.connect import open_store
+from exportcast.service.store.connect import open_store, redacted
 
 
 def test_forecast_json_on_bundled_data(capsys):
@@ -216,12 +215,12 @@ def test_ingest_names_the_store_it_looked_in(tmp_path, capsys, settings_env):
 
 
 def test_a_database_password_is_never_shown():
-    assert masked("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
-    assert masked("postgresql://db/x?user=app&password=s3cret") == (
+    assert redacted("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
+    assert redacted("postgresql://db/x?user=app&password=s3cret") == (
         "postgresql://db/x?user=app&password=***"
     )
-    assert masked("postgresql://app@db/x") == "postgresql://app@db/x"
-    assert masked("sqlite:///data/exportcast.db") == "sqlite:///data/exportcast.db"
+    assert redacted("postgresql://app@db/x") == "postgresql://app@db/x"
+    assert redacted("sqlite:///data/exportcast.db") == "sqlite:///data/exportcast.db"
 
 
 def test_ingest_stores_a_flash_file_or_nothing(tmp_path, capsys, settings_env):

@@ -1,9 +1,17 @@
-"""The bearer-token rule, in one place for the routes and the polled fast path."""
+"""The bearer-token rule and the dashboard's session cookie, in one place for the routes,
+the body guard and the polled fast path."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import secrets
+import time
 from enum import Enum, auto
+from urllib.parse import urlsplit
+
+from starlette.requests import cookie_parser
 
 from exportcast.service.config import Settings
 
@@ -49,3 +57,83 @@ def refusal(verdict: Verdict) -> tuple[int, str, dict[str, str]] | None:
     if verdict is Verdict.WRONG:
         return 403, "the bearer token is not valid", {}
     return None
+
+
+# -- reads: the bearer header, or a browser's session cookie (/login) ---------------------
+
+SESSION_COOKIE = "exportcast_session"
+# Posts that take no bearer token: signing in sends the token in the form body instead.
+# The body guard (body_limit.py) must let them through (still size-limited).
+TOKENLESS_POSTS = frozenset({"/login", "/logout"})
+_SESSION_CONTEXT = b"exportcast session cookie v1"
+_VERSION = "v1"
+
+
+def _session_key(settings: Settings) -> bytes | None:
+    """Derived from the token, so a new token signs every session out; None without one."""
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    if not token:
+        return None
+    return hmac.new(token.encode(), _SESSION_CONTEXT, hashlib.sha256).digest()
+
+
+def _signature(key: bytes, payload: str) -> str:
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def new_session(settings: Settings, now: float | None = None) -> str | None:
+    """`v1.<expiry>.<nonce>.<signature>`: never the token itself, and worthless once it
+    expires or the token changes. None when no token is configured (no one can sign in)."""
+    key = _session_key(settings)
+    if key is None:
+        return None
+    expires = int((time.time() if now is None else now) + settings.session_hours * 3600)
+    payload = f"{_VERSION}.{expires}.{secrets.token_urlsafe(12)}"
+    return f"{payload}.{_signature(key, payload)}"
+
+
+def check_session(settings: Settings, value: str | None, now: float | None = None) -> bool:
+    """A cookie this server signed with the current token, not yet expired. An expiry
+    further off than `session_hours` allows (the setting was lowered) is refused too."""
+    key = _session_key(settings)
+    if key is None or not value or len(value) > 200:
+        return False
+    payload, _, signature = value.rpartition(".")
+    version, _, rest = payload.partition(".")
+    expires_text = rest.partition(".")[0]
+    if version != _VERSION or not expires_text.isdigit():
+        return False
+    if not hmac.compare_digest(signature.encode(), _signature(key, payload).encode()):
+        return False
+    now = time.time() if now is None else now
+    return now < int(expires_text) <= now + settings.session_hours * 3600 + 60
+
+
+def session_cookie(header: str | None) -> str | None:
+    """The session value from a raw Cookie header, parsed as Starlette parses it."""
+    if not header:
+        return None
+    return cookie_parser(header).get(SESSION_COOKIE)
+
+
+def check_reader(settings: Settings, authorization: str | None, cookie: str | None) -> Verdict:
+    """A read's verdict: a good bearer header or a good session cookie. Only for reads: a
+    cookie is sent by the browser on its own, so it must never authorise a write (CSRF)."""
+    verdict = check_bearer(settings, *split_authorization(authorization))
+    if verdict is Verdict.ACCEPTED or verdict is Verdict.DISABLED:
+        return verdict
+    return Verdict.ACCEPTED if check_session(settings, cookie) else verdict
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this server only (no open redirect), never
+    /login itself; anything else goes to the front page."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return "/"
+    if target.startswith("//") or "\\" in target or any(ord(c) < 0x21 for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path in ("/login", "/logout"):
+        return "/"
+    return target

@@ -10,7 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from exportcast.service.api.auth import check_bearer, refusal, split_authorization
+from exportcast.service.api.auth import (
+    TOKENLESS_POSTS,
+    check_bearer,
+    refusal,
+    split_authorization,
+)
 from exportcast.service.config import Settings
 
 Scope = dict[str, Any]
@@ -32,11 +37,12 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        refused = refusal(check_bearer(self.settings, *split_authorization(header)))
-        if refused is not None:
-            await self._send(send, *refused)
-            return
+        if scope["path"] not in TOKENLESS_POSTS:  # /login takes the token in its body
+            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            refused = refusal(check_bearer(self.settings, *split_authorization(header)))
+            if refused is not None:
+                await self._send(send, *refused)
+                return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._send(send, 413, f"request body larger than {self.max_bytes} bytes")

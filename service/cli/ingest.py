@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from exportcast.models.series import format_month
 from exportcast.models.validate import SeriesError
@@ -20,7 +18,7 @@ from exportcast.service.ingest import (
     rows_from_csv,
 )
 from exportcast.service.store import NotFound
-from exportcast.service.store.connect import open_store
+from exportcast.service.store.connect import open_store, redacted
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,18 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 HINT = "set EXPORTCAST_DATA_DIR or EXPORTCAST_DATABASE_URL to the service's store"
 
 
-def masked(url: str) -> str:
-    """The database URL with any password replaced by ***."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        userinfo, _, host = parts.netloc.rpartition("@")
-        url = url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:***@{host}", 1)
-    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)
-
-
 def where(url: str) -> str:
     """The store as the user should read it: a relative SQLite file also as an absolute path."""
-    shown = masked(url)
+    shown = redacted(url)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if not path.is_absolute():

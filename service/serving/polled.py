@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from exportcast.service.api.auth import Verdict, check_bearer, split_authorization
+from exportcast.service.api.auth import Verdict, check_reader, session_cookie
 from exportcast.service.config import Settings
 from exportcast.service.serving.active import ActiveForecasts
-from exportcast.service.serving.bodies import Body, not_modified, validator_headers
+from exportcast.service.serving.bodies import Body, reply
 
 _PATH = re.compile(r"^/v1/series/(?P<series>[^/]+)/forecast(?P<monthly>/monthly)?/?$")
 ANNUAL_ROUTE = "/v1/series/{series_id}/forecast"
@@ -53,26 +53,23 @@ class DefaultForecastReads:
         settings = self.state.settings
         if settings.read_requires_token and not self._authorised(scope, settings):
             return None
-        return active.polled.get("monthly" if match["monthly"] else "annual")
+        return active.default_bodies.get("monthly" if match["monthly"] else "annual")
 
     @staticmethod
     def _authorised(scope: dict, settings: Settings) -> bool:
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        return check_bearer(settings, *split_authorization(header)) is Verdict.ACCEPTED
+        """The routes' read rule: the bearer header or the dashboard's session cookie."""
+        headers = dict(scope["headers"])
+        header = headers.get(b"authorization", b"").decode("latin-1")
+        cookie = session_cookie(headers.get(b"cookie", b"").decode("latin-1"))
+        return check_reader(settings, header, cookie) is Verdict.ACCEPTED
 
     @staticmethod
     async def _send(scope: dict, body: Body, send: Any) -> None:
-        validators = [(k.encode(), v.encode()) for k, v in validator_headers(body).items()]
         condition = dict(scope["headers"]).get(b"if-none-match")
-        if not_modified(condition.decode("latin-1") if condition else None, body):
-            await send({"type": "http.response.start", "status": 304, "headers": validators})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body.content)).encode()),
-            *validators,
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        content = b"" if scope["method"] == "HEAD" else body.content
+        answer = reply(body, condition.decode("latin-1") if condition else None)
+        headers = [(k.encode(), v.encode()) for k, v in answer.headers.items()]
+        if answer.status == 200:
+            headers.append((b"content-length", str(len(answer.content)).encode()))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        content = b"" if scope["method"] == "HEAD" else answer.content
         await send({"type": "http.response.body", "body": content})

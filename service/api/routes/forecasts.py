@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from exportcast.models import limits
 from exportcast.service.api.deps import ERROR_RESPONSES, ActiveDep, StoreDep, require_reader
 from exportcast.service.schemas import Error, ForecastOut, MonthlyForecastOut
-from exportcast.service.serving.active import Active, ActiveForecasts
-from exportcast.service.serving.bodies import ForecastQuery, not_modified, validator_headers
+from exportcast.service.serving.active import ActiveForecasts, ServedVersion
+from exportcast.service.serving.bodies import ForecastQuery, reply
+from exportcast.service.store import Store
 
 router = APIRouter(prefix="/v1/series/{series_id}/forecast", tags=["forecasts"])
 DEFAULT_LEVELS_TEXT = ",".join(f"{level:g}" for level in limits.DEFAULT_LEVELS)
@@ -42,10 +43,11 @@ def parse_targets(text: str | None, default: tuple[float, ...]) -> tuple[float, 
         raise HTTPException(422, str(exc)) from None
 
 
-def _active(active_forecasts, series_id: str, store) -> Active:
+async def _active(active_forecasts: ActiveForecasts, series_id: str, store: Store) -> ServedVersion:
     active = active_forecasts.get(series_id)
     if active is None:
-        store.get_series(series_id)  # 404 when the series does not exist at all
+        # 404 when the series does not exist at all; a store call, so off the event loop.
+        await run_in_threadpool(store.get_series, series_id)
         # 409, not 503: the service is up; this series' state (no model yet) is what
         # keeps the answer, and a client's question about it is not a server failure.
         raise HTTPException(
@@ -56,7 +58,7 @@ def _active(active_forecasts, series_id: str, store) -> Active:
     return active
 
 
-def _model(active: Active, model: str | None) -> str | None:
+def _model(active: ServedVersion, model: str | None) -> str | None:
     if model is None or model == active.model:
         return None
     if model not in active.members:
@@ -66,15 +68,13 @@ def _model(active: Active, model: str | None) -> str | None:
 
 
 async def _respond(
-    request: Request, forecasts: ActiveForecasts, active: Active, query: ForecastQuery
+    request: Request, forecasts: ActiveForecasts, active: ServedVersion, query: ForecastQuery
 ) -> Response:
     body = forecasts.cached(active, query)
     if body is None:  # computed from the stored paths once, off the event loop
         body = await run_in_threadpool(forecasts.response, active, query)
-    headers = validator_headers(body)
-    if not_modified(request.headers.get("if-none-match"), body):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(body.content, media_type="application/json", headers=headers)
+    answer = reply(body, request.headers.get("if-none-match"))
+    return Response(answer.content, status_code=answer.status, headers=answer.headers)
 
 
 _COMMON = {
@@ -109,7 +109,7 @@ async def annual_forecast(
     model: str | None = Param(None, description="one member of the active ensemble"),
 ) -> Response:
     """Year-end and multi-year totals with intervals and target probabilities."""
-    active = _active(forecasts, series_id, store)
+    active = await _active(forecasts, series_id, store)
     query = ForecastQuery(
         "annual",
         model=_model(active, model),
@@ -131,7 +131,7 @@ async def monthly_forecast(
     model: str | None = Param(None),
 ) -> Response:
     """Monthly quantiles of the sample paths."""
-    active = _active(forecasts, series_id, store)
+    active = await _active(forecasts, series_id, store)
     query = ForecastQuery(
         "monthly", model=_model(active, model), levels=parse_levels(levels), horizon=horizon
     )

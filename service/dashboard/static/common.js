@@ -27,5 +27,13 @@ window.exportcastCommon = (function () {
     return c;
   }
 
-  return { money: money, inB: inB, axisUnit: axisUnit, el: el, card: card };
+  // A session that expired (the service requires its token for reads) answers 401: sign
+  // in again and come back here.
+  function signInIfRefused(r) {
+    if (r.status !== 401) return false;
+    window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+    return true;
+  }
+
+  return { money: money, inB: inB, axisUnit: axisUnit, el: el, card: card, signInIfRefused: signInIfRefused };
 })();

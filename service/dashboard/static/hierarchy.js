@@ -129,6 +129,7 @@
     try {
       const headers = state.etag ? { "If-None-Match": state.etag } : {};
       const r = await fetch(url, { headers: headers });
+      if (common.signInIfRefused(r)) return;
       const now = new Date().toLocaleTimeString();
       if (r.status === 304) {
         status("version " + state.version + "; checked " + now);
