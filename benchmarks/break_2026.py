@@ -13,22 +13,30 @@ import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.core import simulate
-from exportcast.models.datasets import load_bundled, load_bundled_flashes
+from exportcast.models.datasets import (
+    load_bundled,
+    load_bundled_flashes,
+    load_bundled_references,
+)
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.evaluation.baselines import run_rate, ytd_growth
+from exportcast.models.references import Reference
 from exportcast.models.registry import AUTO_MEMBERS
 from exportcast.models.series import parse_month
 from exportcast.service.config import get_settings
 
-# Published outlooks for 2026 (shared/data/official_outlooks.csv), in USD millions.
 MONTHS = ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05")
-OUTLOOKS = {
-    "KIET": 697_100,
-    "KITA": 711_000,
-    "Korea Eximbank": 720_000,
-    "Bank of Korea": 729_600,
-    "KDI": 691_500,
-}
+
+
+def outlooks_for(year: int, series_id: str = "kr-exports") -> dict[str, Reference]:
+    """Each forecaster's latest published outlook for `year`, from the series' bundled
+    outside forecasts (models/datasets), in the order they were published."""
+    latest: dict[str, Reference] = {}
+    for ref in sorted(load_bundled_references(series_id)):  # oldest first: later ones win
+        if ref.year == year:
+            latest.pop(ref.forecaster, None)
+            latest[ref.forecaster] = ref
+    return latest
 
 
 def main() -> int:
@@ -75,9 +83,16 @@ def main() -> int:
         rows.setdefault("ytd_growth", []).append(f"{ytd_growth(cut) / 1e3:.1f}")
     for name, cells in rows.items():
         print(f"{name:22}" + "".join(f"{c:>15}" for c in cells))
+    outlooks = outlooks_for(2026, series.id)
     print(
-        "\nofficial outlooks for 2026: "
-        + ", ".join(f"{k} ${v / 1e3:.1f}B" for k, v in OUTLOOKS.items())
+        "\nofficial outlooks for 2026 (bundled with the series): "
+        + (
+            ", ".join(
+                f"{name} ${ref.value / 1e3:.1f}B ({ref.published:%Y-%m-%d})"
+                for name, ref in outlooks.items()
+            )
+            or "none bundled"
+        )
     )
     print(f"weights are {'/'.join(AUTO_MEMBERS)}")
     print("'auto + next d1_20': data through the column's month and the next month's flashes")

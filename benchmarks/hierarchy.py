@@ -94,7 +94,6 @@ def main(argv: list[str] | None = None) -> int:
     print(path_table(report))
     print()
     print(path_table(report, "semiconductors:"))
-    print(f"\nlargest |total - sum of items and other| over all draws: {report.largest_gap:.3g}")
     if report.left_out:
         print("left out: " + "; ".join(report.left_out))
     print("\n## Goals\n")

@@ -21,8 +21,11 @@ from exportcast.models.series import MonthlySeries, format_month
 
 def test_origins_are_scoreable_and_cut_before_the_year_ends(kr):
     at = origins(kr, 2024)
-    assert {o.year for o in at} == {2024, 2025}  # 2026 is not complete: nothing to score
-    assert len(at) == 24
+    # The years from 2024 whose twelve months are all published, read off the raw months.
+    last = kr.start + len(kr.values) - 1
+    complete = [y for y in range(2024, last // 12 + 1) if y * 12 + 11 <= last]
+    assert complete == [2024, 2025]  # 2026 is still being published: nothing to score
+    assert sorted(at) == [Origin(y, m) for y in complete for m in range(12)]
     assert format_month(Origin(2025, 0).cutoff) == "2024-12"
     assert format_month(Origin(2025, 11).cutoff) == "2025-11"
 
@@ -73,27 +76,77 @@ def test_parallel_serial_and_any_executor_agree(kr, tmp_path):
         np.testing.assert_allclose(serial[key].totals, elsewhere[key].totals)
 
 
-def test_yardstick_on_real_data(kr):
-    report = yardstick(
-        kr,
-        members=["ets", "growth"],
-        factory=get_model,
-        from_year=2024,
-        to_year=2025,
-        learn_years=3,
-        n_paths=200,
-    )
+def by_hand(kr: MonthlySeries):
+    """The bundled series' months and year totals, read off its raw values."""
+
+    def month(year: int, k: int) -> float:  # k = 0..11
+        return float(kr.values[year * 12 + k - kr.start])
+
+    def total(year: int, months: int = 12) -> float:
+        return sum(month(year, k) for k in range(months))
+
+    return month, total
+
+
+def test_yardstick_on_real_data(kr, tmp_path):
+    yard = {
+        "members": ["ets", "growth"],
+        "factory": get_model,
+        "from_year": 2024,
+        "learn_years": 3,
+        "n_paths": 200,
+        "cache_dir": tmp_path,
+    }
+    report = yardstick(kr, to_year=2025, **yard)
     models = {s.model for s in report.scores}
     assert models == {"auto", "ets", "growth", "run_rate", "ytd_growth", "seasonal_naive"}
-    for s in report.scores:
-        if s.months == "all":
-            assert s.n == 24  # 2 years x 12 origins
-            assert 0 <= s.mape < 25
-    # The baselines are exact at m = 0: all three say last year's total.
-    assert report.mape("run_rate", 0) == pytest.approx(report.mape("ytd_growth", 0))
-    auto_all = next(s for s in report.scores if s.model == "auto" and s.months == "all")
-    assert auto_all.coverage[80] is not None and auto_all.winkler95 is not None
-    assert all(o.year >= 2021 for o in report.states)
+    month, total = by_hand(kr)
+    # Every case is scored against its year's total and year-to-date as published.
+    for c in report.cases:
+        assert c.actual == pytest.approx(total(c.year), rel=1e-12)
+        assert c.year_to_date == pytest.approx(total(c.year, c.m), rel=1e-12)
+    # The naive baselines' projections, and so their MAPE by m and overall, by hand.
+    naive = {
+        "run_rate": lambda y, m: total(y, m) * 12 / m if m else total(y - 1),
+        "ytd_growth": lambda y, m: (
+            total(y - 1) * total(y, m) / total(y - 1, m) if m else total(y - 1)
+        ),
+        "seasonal_naive": lambda y, m: total(y, m) + sum(month(y - 1, k) for k in range(m, 12)),
+    }
+    for name, projected in naive.items():
+        errors = {
+            (y, m): 100 * abs(projected(y, m) / total(y) - 1)
+            for y in (2024, 2025)
+            for m in range(12)
+        }
+        for m in range(12):
+            expected = np.mean([errors[(y, m)] for y in (2024, 2025)])
+            assert report.mape(name, m) == pytest.approx(expected, rel=1e-9), (name, m)
+        assert report.score(name, "all").mape == pytest.approx(np.mean(list(errors.values())))
+    # auto's MAPE, bias and coverage, recomputed from its own projections and the totals.
+    for name in ("auto", "ets", "growth"):
+        mine = [c for c in report.cases if c.model == name]
+        actual = np.array([total(c.year) for c in mine])
+        errors = 100 * (np.array([c.median for c in mine]) / actual - 1)
+        scored = report.score(name, "all")
+        assert scored.mape == pytest.approx(np.mean(np.abs(errors)))
+        assert scored.bias == pytest.approx(np.mean(errors))
+        for level in (80.0, 95.0):
+            inside = [
+                c.intervals[level][0] <= a <= c.intervals[level][1]
+                for c, a in zip(mine, actual, strict=True)
+            ]
+            assert scored.coverage[level] == pytest.approx(np.mean(inside))
+    # No look-ahead: with the data cut in mid-2025, 2025 cannot be scored, and what the
+    # whole run said of 2024 (auto's learning included) is what the cut run says.
+    cut = yardstick(kr.through(2025 * 12 + 5), to_year=2025, **yard)
+    assert {c.year for c in cut.cases} == {2024}
+
+    def said(cases):
+        return sorted((c.model, c.m, c.median, c.intervals) for c in cases if c.year == 2024)
+
+    assert said(cut.cases) == said(report.cases)
+    assert cut.states == {o: s for o, s in report.states.items() if o.year <= 2024}
 
 
 def starting_in_february(kr) -> MonthlySeries:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
 from exportcast.models.core import forecast_many
 from exportcast.models.distributed.cluster import dask_executor
 from exportcast.models.evaluation import backtest
@@ -19,12 +24,30 @@ def panel(kr: MonthlySeries) -> list[MonthlySeries]:
     return [*cuts, recent, tiny]
 
 
+def cached_fits(root: Path) -> dict[str, np.ndarray]:
+    """Every backtest fit in a fit cache, by its path under the root: its draws."""
+    out = {}
+    for path in sorted(root.rglob("*.npz")):
+        with np.load(path) as npz:
+            out[str(path.relative_to(root))] = npz["totals"]
+    return out
+
+
 def test_forecasts_on_a_local_dask_cluster_match_one_process(kr, tmp_path):
+    """Each run has a fit cache of its own: the cluster makes every backtest fit `auto`
+    learns from, rather than reading back the ones this process made."""
     many = panel(kr)
-    learning = Learning(first_year=2021, cache_dir=tmp_path)
+    here_cache, there_cache = tmp_path / "in-process", tmp_path / "dask"
+    learning = Learning(first_year=2021, cache_dir=here_cache)
     here = forecast_many(many, None, n_paths=300, years=2, learning=learning)
     with dask_executor(workers=2) as executor:
-        there = forecast_many(many, executor, n_paths=300, years=2, learning=learning)
+        there = forecast_many(
+            many,
+            executor,
+            n_paths=300,
+            years=2,
+            learning=replace(learning, cache_dir=there_cache),
+        )
     assert [type(r) for r in there] == [type(r) for r in here]
     assert isinstance(there[-1], str) and "kr-tiny" in there[-1]
     for a, b in zip(here[:-1], there[:-1], strict=True):
@@ -33,6 +56,11 @@ def test_forecasts_on_a_local_dask_cluster_match_one_process(kr, tmp_path):
         assert [y.median for y in a.years] == [y.median for y in b.years]
         assert a.weights == b.weights
     assert here[2].data_through == "2026-05" and here[2].weights is not None
+    # The cluster fitted the same backtests itself, to the same draws.
+    fitted_here, fitted_there = cached_fits(here_cache), cached_fits(there_cache)
+    assert len(fitted_here) > 50 and fitted_there.keys() == fitted_here.keys()
+    for name, draws in fitted_here.items():
+        np.testing.assert_array_equal(fitted_there[name], draws)
 
 
 def test_a_backtest_runs_on_the_cluster_as_in_process(kr):

@@ -3,6 +3,8 @@ path, concentration, and a forecast of the bundled items that adds up."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -173,6 +175,27 @@ def test_a_forecast_of_the_bundled_items_adds_up_and_reads_from_the_same_paths(b
     body = result.to_dict()
     assert body["coherence"]["largest_gap"] == 0.0
     assert set(body["nodes"]) == set(hierarchy.nodes)
+    # Coherence against a sum made here, not by the code under test: each bottom node's
+    # 2026 and 2027 totals by hand, its published Jan-May from its own series plus its
+    # path's months, added up; the body's total is read from the total's own year draws.
+    first = 2026 * 12
+    by_hand = {}
+    for n in hierarchy.nodes:
+        published = nodes[n].values[first - nodes[n].start :]  # Jan-May 2026
+        assert len(published) == 5
+        by_hand[n] = np.stack(
+            [published.sum() + paths[n][:, :7].sum(axis=1), paths[n][:, 7:19].sum(axis=1)]
+        )
+    items_and_other = np.sum([by_hand[n] for n in hierarchy.bottom], axis=0)
+    np.testing.assert_allclose(by_hand[TOTAL], items_and_other, rtol=1e-12)
+    for j, calendar_year in enumerate((2026, 2027)):
+        said = body["nodes"][TOTAL]["years"][j]
+        assert said["year"] == calendar_year
+        assert said["median"] == pytest.approx(np.median(items_and_other[j]), abs=1e-3)
+    reach = np.mean(items_and_other[0] >= 700_000)
+    assert body["nodes"][TOTAL]["years"][0]["prob_at_least"]["700000"] == pytest.approx(
+        reach, abs=1e-4
+    )
     semis = body["nodes"]["semiconductors"]["years"][0]
     draws = year["semiconductors"].totals
     assert semis["prob_at_least"]["250000"] == pytest.approx(np.mean(draws >= 250_000), abs=1e-4)
@@ -188,6 +211,20 @@ def test_a_forecast_of_the_bundled_items_adds_up_and_reads_from_the_same_paths(b
     semis_2025 = nodes["semiconductors"].year_to_date(2025)[1] / nodes[TOTAL].year_to_date(2025)[1]
     assert history[2025]["top_item"] == "semiconductors"
     assert history[2025]["top_share"] == pytest.approx(semis_2025, abs=1e-4)
+
+
+def test_the_coherence_check_finds_published_months_that_do_not_add_up(bundled):
+    """`largest_gap` is measured on the year totals the body answers from, each node's own
+    published months included: the paths add up by construction, these need not."""
+    hierarchy, nodes = bundled
+    sims = {n: simulate(nodes[n], "snaive", years=2, n_paths=100, seed=1) for n in hierarchy.nodes}
+    coherent = make_coherent(hierarchy, sims, nodes, "top_down", seed=1)
+    assert summarise_hierarchy(coherent, nodes, 2, (80.0,)).coherence["largest_gap"] == 0.0
+    ships = coherent.sims["ships"]
+    off = replace(ships, actual_to_date=ships.actual_to_date + 250.0)  # a month of ships miscounted
+    broken = replace(coherent, sims={**coherent.sims, "ships": off})
+    gap = summarise_hierarchy(broken, nodes, 2, (80.0,)).coherence["largest_gap"]
+    assert gap == pytest.approx(250.0)
 
 
 def test_widening_together_spreads_the_total_and_keeps_the_nodes_adding_up():
@@ -220,7 +257,6 @@ def test_the_backtest_scores_direct_and_reconciled_on_the_same_origins(bundled, 
     # top-down keeps the total's own draws: its total is the direct one, case by case
     for direct, top in zip(by_model[DIRECT], by_model["top_down"], strict=True):
         assert top.median == pytest.approx(direct.median, rel=1e-9)
-    assert report.largest_gap == 0.0
     assert [(p["year"], p["m"]) for p in report.path] == [(2026, m) for m in range(6)]
     semis = report.score("semiconductors:direct", "all")
     assert semis is not None and semis.n == 24
@@ -236,7 +272,7 @@ def test_classification_is_read_from_codes_only():
 
 
 def test_node_paths_on_disk_are_kept_per_node(tmp_path):
-    from exportcast.service import hierarchies
+    from exportcast.service.worker import hierarchy_fits as hierarchies
 
     def sim(value: float):
         return simulate(MonthlySeries("s", "u", 24000, np.full(36, value)), "snaive", n_paths=100)
@@ -247,6 +283,46 @@ def test_node_paths_on_disk_are_kept_per_node(tmp_path):
     hierarchies._save_node(folder / "ships@k3.npz", sim(3.0))  # ships' new data: k1 goes
     assert sorted(p.name for p in folder.iterdir()) == ["ships-x@k2.npz", "ships@k3.npz"]
     loaded = hierarchies._load_node(folder / "ships@k3.npz")
-    assert loaded is not None and loaded.paths.dtype == np.float32
+    assert loaded is not None  # paths as float32 holds them, whole simulation from the file
+    np.testing.assert_array_equal(loaded.paths, sim(3.0).paths.astype(np.float32))
+    assert loaded.model == "snaive" and loaded.series_id == "s"
     assert loaded.actual_to_date == sim(3.0).actual_to_date
     assert hierarchies._load_node(folder / "missing@k.npz") is None
+
+
+def test_an_unreadable_node_file_is_dropped_and_fitted_again(tmp_path):
+    from exportcast.service.worker import hierarchy_fits as hierarchies
+
+    path = tmp_path / "h" / "ships@k1.npz"
+    path.parent.mkdir()
+    path.write_bytes(b"PK\x03\x04 cut short")
+    assert hierarchies._load_node(path) is None and not path.exists()
+    sim = simulate(MonthlySeries("s", "u", 24000, np.full(36, 5.0)), "snaive", n_paths=50)
+    hierarchies._save_node(path, sim)
+    assert hierarchies._load_node(path) is not None
+
+
+def test_a_hierarchy_body_is_checked_against_its_schema_before_it_is_stored(tmp_path):
+    from exportcast.service.worker.hierarchy_fits import HierarchyRequest, check_hierarchy_body
+    from exportcast.service.worker.hierarchy_fits import train_hierarchy as make
+
+    hierarchy, items = hierarchy_of("kr-exports-items", "kr-exports", load_bundled_items())
+    total = load_bundled()
+    request = HierarchyRequest(hierarchy, total, items, {}, "snaive", 100, 0, tmp_path)
+    body = make(request)  # as the worker makes it
+    check_hierarchy_body(body)
+    again = make(request)  # every node read back from the cache: the same numbers
+    assert again["refit"] == [] and again["methods"] == body["methods"]
+    summary = body["methods"]["top_down"]
+
+    def refused(change: dict, words: str) -> None:
+        with pytest.raises(ValueError, match=words):
+            check_hierarchy_body({**body, **change})
+
+    refused({"methods": {}}, "top_down is needed")
+    refused({"methods": {"top_down": summary, "average": summary}}, "unknown: \\['average'\\]")
+    refused({"methods": {"top_down": {**summary, "levels": "wide"}}}, "'top_down': levels")
+    refused({"methods": {"top_down": {**summary, "spare": 1}}}, "spare")
+    refused({"methods": {"top_down": {**summary, "method": "bottom_up"}}}, "bottom_up")
+    refused({"data_through": body["data_through"] + 1}, "data through")
+    refused({"refit": "ships"}, "'refit' is not a list")

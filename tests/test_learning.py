@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exportcast.models.calibration import calibrate_years
 from exportcast.models.evaluation import learning
 from exportcast.models.evaluation.scoring import Case, case_from_draws, score
 
@@ -55,17 +56,26 @@ def test_calibration_scale_recovers_a_known_overconfidence():
     assert learning.calibration_scale(cases[:3], 80) == 1.0  # too little history
 
 
-@given(st.floats(0.2, 3.0), st.floats(0.0, 500.0))
+@given(st.floats(0.2, 3.0), st.floats(0.0, 500.0), st.integers(0, 2**32 - 1))
 @settings(max_examples=50, deadline=None)
-def test_rescale_keeps_the_published_part_and_the_median(scale, ytd):
-    rng = np.random.default_rng(2)
-    draws = ytd + np.exp(rng.normal(6, 0.2, 1001))
-    out = learning.rescale(draws, ytd, scale)
-    assert np.all(out > ytd)
-    assert np.median(out) == pytest.approx(np.median(draws), rel=1e-9)
-    spread = np.subtract(*np.percentile(np.log(out - ytd), [90, 10]))
-    before = np.subtract(*np.percentile(np.log(draws - ytd), [90, 10]))
+def test_calibration_widens_the_unknown_part_and_keeps_the_published_part(scale, ytd, seed):
+    """`auto`'s calibration of its mixture's year totals (`calibrate_years`, what
+    `auto_draws` applies in the backtest and the live fit): the year in progress's unknown
+    part spreads `scale` times as far around its median on the log scale, the published
+    part stays, and each later year moves with its path by the same factor."""
+    rng = np.random.default_rng(seed)
+    rest = np.exp(rng.normal(6, 0.2, 1001))
+    first = ytd + rest
+    later = first * np.exp(rng.normal(0.05, 0.1, (2, 1001)))
+    out = calibrate_years(np.vstack([first, later]), ytd, scale)
+    assert out.shape == (3, 1001)
+    assert np.all(out[0] > ytd)
+    assert np.median(out[0]) == pytest.approx(np.median(first), rel=1e-9)
+    spread = np.subtract(*np.percentile(np.log(out[0] - ytd), [90, 10]))
+    before = np.subtract(*np.percentile(np.log(rest), [90, 10]))
     assert spread == pytest.approx(scale * before, rel=1e-6)
+    factor = (out[0] - ytd) / rest  # each path's factor, from the year in progress
+    np.testing.assert_allclose(out[1:], later * factor, rtol=1e-9)
 
 
 def test_mixture_draws_in_proportion():

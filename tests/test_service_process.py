@@ -65,8 +65,31 @@ def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):
         assert after.json()["model_version"] == job["model_version"] == 2
 
 
-def test_every_worker_serves_a_new_activation_within_a_second(data_dir):
-    with serving(data_dir, workers=2) as client:
+FORECAST_ROUTE = "/v1/series/{series_id}/forecast"
+
+
+def forecasts_served_by_pid(metrics_dir: Path) -> dict[int, float]:
+    """Successful forecast GETs counted by each worker process, from the files the workers
+    write their counters to (prometheus_client's multiprocess mode: counter_<pid>.db)."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    served: dict[int, float] = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        pid = int(path.stem.split("_")[1])
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):
+            _, sample, labels, _ = json.loads(key)
+            if sample == "exportcast_http_requests_total" and labels == {
+                "method": "GET",
+                "route": FORECAST_ROUTE,
+                "status": "200",
+            }:
+                served[pid] = served.get(pid, 0.0) + value
+    return served
+
+
+def test_every_worker_serves_a_new_activation_within_a_second(data_dir, tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    with serving(data_dir, workers=2, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)) as client:
         assert (
             client.post(
                 "/v1/series/kr-exports/observations",
@@ -84,12 +107,31 @@ def test_every_worker_serves_a_new_activation_within_a_second(data_dir):
             client.post("/v1/series/kr-exports/models/1/activate", headers=AUTH).status_code == 200
         )
         time.sleep(1.0)
-        seen = set()
-        for _ in range(40):
-            # A new connection each time, so the kernel spreads them over the workers.
+        before = forecasts_served_by_pid(metrics_dir)
+        seen, asked = set(), 0
+
+        def answered_by() -> set[int]:
+            now = forecasts_served_by_pid(metrics_dir)
+            return {pid for pid, n in now.items() if n > before.get(pid, 0.0)}
+
+        # A new connection each time, so the kernel spreads them over the workers; until
+        # two worker processes have each answered some (or 200 requests).
+        while asked < 40 or (len(answered_by()) < 2 and asked < 200):
             with httpx.Client(base_url=str(client.base_url), timeout=10) as fresh:
                 seen.add(fresh.get("/v1/series/kr-exports/forecast").json()["model_version"])
-        assert seen == {1}
+            asked += 1
+        # Every answer counted (a worker counts a request once it has answered it).
+        wait_for(
+            lambda: (
+                sum(forecasts_served_by_pid(metrics_dir).values()) - sum(before.values()) == asked
+            ),
+            timeout=10,
+        )
+        workers = answered_by()
+    assert seen == {1}
+    # Two different processes answered after the rollback, so both followed it (neither
+    # is this test's process nor, as it has no HTTP counters, the supervisor).
+    assert len(workers) == 2 and os.getpid() not in workers, (workers, asked)
 
 
 def ingest(data_dir: Path, csv: Path) -> subprocess.CompletedProcess:

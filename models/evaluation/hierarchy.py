@@ -46,7 +46,6 @@ class HierarchyReport:
     path: list[dict]  # the projections of the last, incomplete year at each origin
     seconds: float
     left_out: list[str] = field(default_factory=list)
-    largest_gap: float = 0.0  # the largest |total - sum of bottom nodes| over every draw
 
     def score(self, model: str, months: str) -> Score | None:
         return next((s for s in self.scores if s.model == model and s.months == months), None)
@@ -102,16 +101,12 @@ def hierarchy_backtest(
         walks[name] = learn_auto(series, list(members), results, at, keep_draws=True)
     cases: list[Case] = []
     path: list[dict] = []
-    gap = 0.0
     raw: dict[str, list[Case]] = {m: [] for m in methods}  # reconciled, before calibration
     scored = [o for o in _origins_of(total, from_year, last) if o.year <= to_year or o.year == last]
     for origin in scored:
         if not all(origin in walks[n].draws for n in hierarchy.nodes):
             continue
         ytd, draws = _reconciled(hierarchy, nodes, walks, origin, methods, seed, raw, calibrate)
-        for method in methods:
-            d = draws[method]
-            gap = max(gap, float(np.max(np.abs(d[0] - d[1:].sum(axis=0)))))
         draws = {
             DIRECT: ytd[:, None] + draws.pop(DIRECT),
             **{k: v + ytd[:, None] for k, v in draws.items()},
@@ -133,7 +128,7 @@ def hierarchy_backtest(
                         )
                     )
     return HierarchyReport(
-        cases, score_table(cases), path, time.perf_counter() - started, left_out(skipped), gap
+        cases, score_table(cases), path, time.perf_counter() - started, left_out(skipped)
     )
 
 

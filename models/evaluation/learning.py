@@ -16,7 +16,6 @@ import numpy as np
 from exportcast.models.calibration import YearStep, growth_factor
 from exportcast.models.ensemble import allocate
 from exportcast.models.evaluation.scoring import Case
-from exportcast.models.totals import widen_around_log_median
 
 # A break: the members' recent one-step errors, weighted as in the ensemble, add up to more
 # than the 99th percentile of chi-square with 3 degrees of freedom.
@@ -109,13 +108,6 @@ def calibration_scale(past: Sequence[Case], level: float) -> float:
         return 1.0
     q = min(1.0, np.ceil((n + 1) * level / 100) / n)
     return float(np.quantile(ratios, q, method="higher"))
-
-
-def rescale(draws: np.ndarray, year_to_date: float, scale: float) -> np.ndarray:
-    """Widen (scale > 1) or narrow the unknown part of the year's total around its median,
-    on the log scale; the published part stays exactly as it is."""
-    rest = np.maximum(np.asarray(draws, dtype=float) - year_to_date, 1e-12)
-    return year_to_date + widen_around_log_median(rest, scale)
 
 
 def shrink_growth(past: Sequence[Case]) -> float:

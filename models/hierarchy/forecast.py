@@ -160,6 +160,11 @@ class HierarchyForecast:
         }
 
 
+# The year totals in the body are rounded to this many decimals (`results`), and so is
+# the coherence gap: sums in another order differ in their last bits, not in the body.
+GAP_DIGITS = 3
+
+
 def _year_totals(sim: Simulation, years: int) -> np.ndarray:
     return np.stack([d.totals for d in sim.year_draws[:years]])  # (years, n_paths)
 
@@ -242,10 +247,12 @@ def summarise_hierarchy(
                 ),
             )
         )
-    # Coherence, checked rather than assumed: the largest gap between a path's total and
-    # the sum of its bottom nodes, month by month.
-    bottom = np.sum([sims[n].paths for n in h.bottom], axis=0)
-    gap = float(np.max(np.abs(sims[TOTAL].paths - bottom)))
+    # Coherence, checked on what the body answers from: each path's year totals, every
+    # node's own published months of the year (each from its own series) plus its path.
+    # Not the paths month by month: `reconcile` builds the total as the sum of its nodes'
+    # paths, so a gap there is zero by construction and would check nothing.
+    bottom = np.sum([_year_totals(sims[n], years) for n in h.bottom], axis=0)
+    gap = round(float(np.max(np.abs(total - bottom))), GAP_DIGITS)
     return HierarchyForecast(
         hierarchy=h,
         method=coherent.method,
