@@ -1,16 +1,25 @@
 """A throwaway PostgreSQL server for the store tests: initdb in a temporary folder, listening
-on a free port of 127.0.0.1, run as the `postgres` user when the tests run as root."""
+on a free port of 127.0.0.1, run as the `postgres` user when the tests run as root.
+
+Every test that needs it calls `require_postgres()` first (one that needs only the driver,
+`require_psycopg()`): without PostgreSQL it skips on a developer's machine but fails under CI
+(CI=true), where .ci/run installs the server, so the PostgreSQL store is never left untested
+there without anyone noticing."""
 
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
+import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 
 def server_binaries() -> Path | None:
@@ -20,6 +29,56 @@ def server_binaries() -> Path | None:
                 return Path(folder)
     found = shutil.which("initdb")
     return Path(found).parent if found else None
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_postgres() -> str | None:
+    """Why a PostgreSQL test cannot run on this machine, or None when it can."""
+    if server_binaries() is None:
+        return "no PostgreSQL server binaries (initdb, postgres) on this machine"
+    if importlib.util.find_spec("psycopg") is None:
+        return "psycopg is not installed"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root, and there is no `postgres` user to run the server as"
+    return None
+
+
+def skip_unless_ci(reason: str) -> NoReturn:
+    """Skip the calling test for want of PostgreSQL (or psycopg), except under CI: fail there.
+    The one rule for every PostgreSQL skip in tests/."""
+    import pytest
+
+    if in_ci():
+        pytest.fail(
+            f"CI=true but {reason}: the PostgreSQL tests must run in CI, not skip "
+            "(.ci/run installs Debian's postgresql where it is missing; psycopg comes with "
+            'the ".[dev]" extra)',
+            pytrace=False,
+        )
+    pytest.skip(reason)
+
+
+def require_postgres() -> None:
+    """For a test that starts a `PostgresServer`: skips or, under CI, fails without one."""
+    reason = missing_postgres()
+    if reason is not None:
+        skip_unless_ci(reason)
+
+
+def require_psycopg() -> ModuleType:
+    """psycopg, for a test that needs only the driver: `pytest.importorskip("psycopg")` that
+    fails under CI."""
+    try:
+        import psycopg
+    except ImportError:
+        skip_unless_ci("psycopg is not installed")
+    return psycopg
 
 
 def _as_server_user(args: list[str]) -> list[str]:
