@@ -130,6 +130,7 @@ def create_app(
                 served,
                 train_fn,  # type: ignore[arg-type]
                 on_finished=app.state.metrics.job_finished,
+                on_storing=active.expect,
             )
             tasks.append(asyncio.create_task(runner.run_forever()))
         app.state.runner = runner

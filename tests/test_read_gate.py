@@ -128,6 +128,17 @@ def test_api_clients_still_get_401_json_for_pages(gated):
     assert gated.get("/docs", headers=HTML).status_code == 303
 
 
+def test_an_unauthenticated_sign_in_body_is_held_to_a_form_s_size(gated):
+    """/login is the one write that needs no token: its body is capped at the form's size
+    before it is read, so unauthenticated uploads still cost no memory."""
+    big = b"token=" + b"x" * 2_000_000
+    r = gated.post(
+        "/login", content=big, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 413 and "8192 bytes" in r.json()["detail"]
+    assert gated.put("/login", content=b"token=x").status_code == 401  # only POST is open
+
+
 def test_a_session_cookie_never_authorises_a_write(gated):
     gated.cookies.set(SESSION_COOKIE, sign_in(gated))
     r = gated.post(

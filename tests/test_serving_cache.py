@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from exportcast.models.simulation import Simulation
 from exportcast.service import artifacts
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.serving.bodies import ForecastQuery
+from exportcast.service.store import Conflict, StoreUnavailable
 from exportcast.service.store.base import stamp, utc_now
 from exportcast.service.store.connect import open_store
 from exportcast.service.worker.retrain import version_of
@@ -100,3 +102,53 @@ def test_a_version_that_cannot_load_is_logged_once_not_every_poll(store, caplog)
     assert served.get("s") is None
     stored(store, simulated(300.0))  # another version served: tried, and loaded
     assert served.sync() == ["s"] and served.get("s").version == 2
+
+
+def test_a_question_to_a_version_replaced_meanwhile_is_a_conflict_not_another_answer(store):
+    new_series(store)
+    stored(store, simulated(100.0))
+    served = ActiveForecasts(store)
+    served.sync()
+    old = served.get("s")
+    store.delete_series("s")
+    new_series(store)
+    stored(store, simulated(500.0))  # version 1 again, of another series
+    served._paths.clear()  # its paths let go: a question reads them back
+    with pytest.raises(Conflict, match="replaced meanwhile"):
+        served.response(old, ForecastQuery("annual", years=3))
+
+
+def test_a_store_outage_while_loading_is_tried_again_at_the_next_poll(store, monkeypatch):
+    new_series(store)
+    stored(store, simulated(100.0))
+    served = ActiveForecasts(store)
+    real = store.artifact
+
+    def away(*args, **kwargs):
+        raise StoreUnavailable("the database cannot be used: connection refused")
+
+    monkeypatch.setattr(store, "artifact", away)
+    with pytest.raises(StoreUnavailable):
+        served.sync()
+    monkeypatch.setattr(store, "artifact", real)
+    assert served.sync() == ["s"] and served.get("s").version == 1
+
+
+def test_a_version_this_process_is_storing_is_installed_from_memory_not_read_back(
+    store, monkeypatch
+):
+    new_series(store)
+    served = ActiveForecasts(store)
+    reads = []
+    real = store.artifact
+    monkeypatch.setattr(store, "artifact", lambda *a: reads.append(a) or real(*a))
+    sim = artifacts.as_stored(simulated(100.0))
+    record, points = version_of(sim, stamp(utc_now()))
+    served.expect("s")
+    number = store.add_version(record, artifacts.to_bytes(sim), points, serve=True)
+    assert served.sync() == []  # the poll between the store and the install leaves it
+    served.install(sim, replace(record, version=number), ())
+    assert served.get("s").version == 1 and served.sync() == [] and reads == []
+    served.expect("s", seconds=0.0)  # an expectation that lapsed: the poll loads it
+    stored(store, simulated(200.0))
+    assert served.sync() == ["s"] and len(reads) == 1

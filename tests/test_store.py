@@ -223,7 +223,7 @@ def test_versions_page_newest_first_with_their_points_by_year(store):
 def claimed(store, worker: str) -> Lease:
     store.ingest("a", [obs("2020-01", 1)])
     job = store.claim_job(worker, lease_seconds=60)
-    return Lease(job.id, worker)
+    return Lease(job.id, worker, job.attempts)
 
 
 def test_only_the_lease_holder_finishes_a_job_or_stores_a_version(store):
@@ -244,7 +244,7 @@ def test_only_the_lease_holder_finishes_a_job_or_stores_a_version(store):
     with pytest.raises(LeaseLost):
         store.finish_job(lease.job_id, "succeeded", 1, lease=lease)
     assert store.versions("a") == [] and store.get_job(lease.job_id).status == "running"
-    holder = Lease(lease.job_id, "w2")
+    holder = Lease(lease.job_id, "w2", taken.attempts)
     assert store.add_version(record, b"mine", VersionPoints(), serve=True, lease=holder) == 1
     assert store.finish_job(lease.job_id, "succeeded", 1, lease=holder).status == "succeeded"
     assert store.heartbeat(holder) is False  # finished: nothing to renew
@@ -351,3 +351,32 @@ def test_a_lost_postgresql_connection_is_replaced_not_kept(postgres):
         assert store.get_series("a").id == "a"  # a new connection
     assert store.open_connections() == 1
     store.close()
+
+
+def test_a_lapsed_lease_is_lost_even_when_the_same_worker_claims_the_job_again(store):
+    """A worker whose run lost its lease (the store was away longer than a lease) and which
+    then claims the same job again in another slot: the old run holds nothing."""
+    lease = claimed(store, "w1")
+    time.sleep(0.02)
+    again = store.claim_job("w1", lease_seconds=0.01, backoff_seconds=0)
+    again = again or store.claim_job("w1", lease_seconds=60, backoff_seconds=0)
+    assert again.id == lease.job_id and again.attempts == lease.attempt + 1
+    assert store.heartbeat(lease) is False
+    record = VersionRecord("a", 0, stamp(datetime.now(UTC)), 5, "ets", ("ets",), "d", 0.1)
+    with pytest.raises(LeaseLost):
+        store.add_version(record, b"old run", VersionPoints(), serve=True, lease=lease)
+    assert store.heartbeat(Lease(again.id, "w1", again.attempts)) is True
+
+
+def test_a_hierarchy_version_made_for_an_old_declaration_is_not_stored(store):
+    from exportcast.service.store import HierarchyRecord
+
+    store.create_series("b", "B", "u")
+    store.create_series("c", "C", "u")
+    old = HierarchyRecord("h", "a", {"b": "b"})
+    store.put_hierarchy(old)
+    store.put_hierarchy(HierarchyRecord("h", "a", {"b": "b", "c": "c"}))  # changed meanwhile
+    assert store.add_hierarchy_version("h", "k1", 5, {"nodes": ["b"]}, old.spec()) is None
+    assert store.get_hierarchy("h").version is None
+    now = store.get_hierarchy("h").spec()
+    assert store.add_hierarchy_version("h", "k2", 5, {"nodes": ["b", "c"]}, now) == 1

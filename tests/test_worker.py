@@ -162,3 +162,26 @@ def test_a_track_record_owed_by_an_earlier_run_is_made_after_a_restart(store, tm
     assert store.track("s") == [{"year": 2021, "data_through": "2021-03", "median": 135.0}]
     again = Worker(store, restarted, served, slow_train, prefetch_fn=None, track_fn=quick_track)
     assert asyncio.run(again.ahead.resume()) == 0  # made from this data: nothing owed
+
+
+def test_a_slot_whose_idle_process_died_starts_a_new_one():
+    """A training process killed while idle (the OOM killer) breaks its pool; the next use
+    of the slot must start a fresh process, not fail every job from then on."""
+    import os
+    import signal
+
+    from exportcast.service.worker.slots import Slots
+
+    async def scenario() -> None:
+        slots = Slots(1, timeout=60)
+        try:
+            first = await slots.run(0, os.getpid)
+            os.kill(first, signal.SIGKILL)
+            await asyncio.sleep(1.0)  # the pool notices its process is gone
+            second = await slots.run(0, os.getpid)
+            assert second != first
+            assert await slots.run(0, os.getpid) == second
+        finally:
+            slots.close()
+
+    asyncio.run(scenario())

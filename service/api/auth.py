@@ -9,6 +9,7 @@ import hmac
 import secrets
 import time
 from enum import Enum, auto
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.requests import cookie_parser
@@ -67,14 +68,20 @@ SESSION_COOKIE = "exportcast_session"
 TOKENLESS_POSTS = frozenset({"/login", "/logout"})
 _SESSION_CONTEXT = b"exportcast session cookie v1"
 _VERSION = "v1"
+KEY_ROUNDS = 300_000  # about 0.1 s once per token here; as long for every offline guess
 
 
 def _session_key(settings: Settings) -> bytes | None:
     """Derived from the token, so a new token signs every session out; None without one."""
     token = settings.api_token.get_secret_value() if settings.api_token else ""
-    if not token:
-        return None
-    return hmac.new(token.encode(), _SESSION_CONTEXT, hashlib.sha256).digest()
+    return _stretched(token) if token else None
+
+
+@lru_cache(maxsize=4)
+def _stretched(token: str) -> bytes:
+    """A slow derivation, made once per token: a leaked cookie (read access) must not let a
+    weak token be guessed offline at a hash's speed, which would turn it into write access."""
+    return hashlib.pbkdf2_hmac("sha256", token.encode(), _SESSION_CONTEXT, KEY_ROUNDS)
 
 
 def _signature(key: bytes, payload: str) -> str:

@@ -22,6 +22,7 @@ Scope = dict[str, Any]
 
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+TOKENLESS_BODY_BYTES = 8192  # the sign-in form's largest body (routes/login.py checks it too)
 
 
 class BodySizeLimit:
@@ -37,15 +38,20 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
-        if scope["path"] not in TOKENLESS_POSTS:  # /login takes the token in its body
+        limit = self.max_bytes
+        if scope["path"] in TOKENLESS_POSTS and scope["method"] == "POST":
+            # /login takes the token in its body: a sign-in form, never more than a few
+            # hundred bytes, so an unauthenticated body is held to that.
+            limit = TOKENLESS_BODY_BYTES
+        else:
             header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
             refused = refusal(check_bearer(self.settings, *split_authorization(header)))
             if refused is not None:
                 await self._send(send, *refused)
                 return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._send(send, 413, f"request body larger than {self.max_bytes} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._send(send, 413, f"request body larger than {limit} bytes")
             return
         chunks: list[bytes] = []
         size = 0
@@ -55,8 +61,8 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._send(send, 413, f"request body larger than {self.max_bytes} bytes")
+            if size > limit:
+                await self._send(send, 413, f"request body larger than {limit} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from exportcast.models.results import Forecast
 from exportcast.models.simulation import Simulation, summarise
 from exportcast.service import artifacts
 from exportcast.service.serving.bodies import Body, ForecastQuery, VersionStamp, serialise
-from exportcast.service.store import Store, VersionRecord
+from exportcast.service.store import Conflict, NotFound, Store, StoreUnavailable, VersionRecord
 from exportcast.service.store.base import QuietRepeats
 
 log = logging.getLogger("exportcast.active")
@@ -103,6 +104,10 @@ class ActiveForecasts:
         # Versions that failed to load, by stamp: logged once, tried again only when the
         # store serves another version of the series.
         self._unloadable: dict[str, tuple[int, str]] = {}
+        # Series whose new version this process is storing and will install from memory:
+        # the poll leaves them alone meanwhile (until a deadline), rather than reading the
+        # paths just written back from the store and preparing them a second time.
+        self._expected: dict[str, float] = {}
 
     # -- reading ------------------------------------------------------------------------
     def get(self, series_id: str) -> ServedVersion | None:
@@ -118,14 +123,21 @@ class ActiveForecasts:
             if sim is not None:
                 self._paths.move_to_end(served.stamp)
                 return sim
-        record = self.store.version(served.series_id, served.version)
-        if record.created_at != served.created_at:  # replaced under us: not these paths
-            raise LookupError(f"version {served.version} of {served.series_id} was replaced")
-        return self._read(record)
+        try:
+            record = self.store.version(served.series_id, served.version)
+            if record.created_at != served.created_at:
+                raise NotFound(served.series_id)
+            return self._read(record)
+        except NotFound:  # the series was made again since: its number names another
+            raise Conflict(
+                f"version {served.version} of {served.series_id!r} was replaced meanwhile; "
+                "ask again"
+            ) from None
 
     def _read(self, record: VersionRecord) -> Simulation:
-        """A stored version's paths, kept among the recently used."""
-        sim = artifacts.from_bytes(self.store.artifact(record.series_id, record.version), record)
+        """A stored version's paths (that very version's), kept among the recently used."""
+        data = self.store.artifact(record.series_id, record.version, record.created_at)
+        sim = artifacts.from_bytes(data, record)
         self._keep(VersionStamp(record.series_id, record.version, record.created_at), sim)
         return sim
 
@@ -161,6 +173,10 @@ class ActiveForecasts:
         return body
 
     # -- keeping up with the store ------------------------------------------------------
+    def expect(self, series_id: str, seconds: float = 10.0) -> None:
+        """This process is about to store a version of the series and install it."""
+        self._expected[series_id] = time.monotonic() + seconds
+
     def install(self, sim: Simulation, record: VersionRecord, targets: Sequence[float]) -> None:
         """Serve a version this process has just trained and stored, without reading back
         its paths or its series. Checked against the store under the sync lock (reading
@@ -169,6 +185,7 @@ class ActiveForecasts:
         served = prepare(sim, record, targets)
         served.previous_median = self._previous_median(served)
         with self._sync_lock:
+            self._expected.pop(record.series_id, None)
             if self.store.served_stamp(record.series_id) == (record.version, record.created_at):
                 self._served[record.series_id] = served
                 self._keep(served.stamp, sim)
@@ -195,8 +212,12 @@ class ActiveForecasts:
                 continue
             if self._unloadable.get(series_id) == stamp:
                 continue
+            if self._expected.get(series_id, 0.0) > time.monotonic():
+                continue  # being installed from memory here
             try:
                 self._served[series_id] = self.load(series_id, stamp[0])
+            except StoreUnavailable:  # passing: the whole sync is tried at the next poll
+                raise
             except Exception:
                 self._unloadable[series_id] = stamp
                 log.exception(

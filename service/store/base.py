@@ -143,10 +143,13 @@ class LeaseLost(RuntimeError):
 
 @dataclass(frozen=True)
 class Lease:
-    """A running job as one worker holds it; writes made under it are refused once lost."""
+    """A running job as one claim holds it; writes made under it are refused once lost. The
+    attempt tells two claims by the same worker apart: a run whose lease lapsed and whose
+    job its own worker claimed again holds nothing."""
 
     job_id: int
     worker: str
+    attempt: int
 
 
 @dataclass(frozen=True)
@@ -331,10 +334,11 @@ class Store(Protocol):
     def get_hierarchy(self, id: str) -> HierarchyRecord: ...
 
     def add_hierarchy_version(
-        self, id: str, basis: str, data_through: int, body: dict
+        self, id: str, basis: str, data_through: int, body: dict, spec: dict | None = None
     ) -> int | None:
         """Store a computed version (numbered 1, 2, ...); None, storing nothing, when the
-        latest was made from the same `basis` or from data through a later month."""
+        latest was made from the same `basis` or from data through a later month, or when
+        the hierarchy's declaration is no longer `spec` (the one it was made for)."""
         ...
 
     def hierarchy_failed(self, id: str, problem: str) -> None:
@@ -404,7 +408,10 @@ class Store(Protocol):
 
     def version(self, series_id: str, version: int) -> VersionRecord: ...
 
-    def artifact(self, series_id: str, version: int) -> bytes: ...
+    def artifact(self, series_id: str, version: int, created_at: str | None = None) -> bytes:
+        """A version's paths; with `created_at`, only that version (NotFound if the series
+        was made again and its number now names another)."""
+        ...
 
     def year_points(self, series_id: str, year: int) -> list[YearPoint]:
         """Every version's points on `year`, oldest version first."""

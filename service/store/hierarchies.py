@@ -60,9 +60,14 @@ class HierarchyTables(SqlBase):
         return self._hierarchy(row)
 
     def add_hierarchy_version(
-        self, id: str, basis: str, data_through: int, body: dict
+        self, id: str, basis: str, data_through: int, body: dict, spec: dict | None = None
     ) -> int | None:
         with self._write() as cur:
+            if spec is not None:  # made for a declaration changed since: its nodes are old
+                cur.execute("SELECT spec FROM hierarchies WHERE id = ?", (id,))
+                declared = cur.fetchone()
+                if declared is not None and json.loads(declared[0]) != spec:
+                    return None
             cur.execute(
                 "SELECT version, basis, data_through FROM hierarchy_versions "
                 "WHERE hierarchy_id = ? ORDER BY version DESC LIMIT 1",

@@ -120,21 +120,18 @@ class JobTables(SqlBase):
         with self._write() as cur:
             cur.execute(
                 "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND status = 'running' "
-                "AND worker = ?",
-                (stamp(utc_now()), lease.job_id, lease.worker),
+                "AND worker = ? AND attempts = ?",
+                (stamp(utc_now()), lease.job_id, lease.worker, lease.attempt),
             )
             return cur.rowcount > 0
 
     def _holds(self, cur: Any, lease: Lease) -> None:
         """LeaseLost unless the job still runs for the lease's worker (checked inside the
         writer's transaction, so a recovery cannot slip in between)."""
-        cur.execute(
-            "SELECT status, worker FROM jobs WHERE id = ?",
-            (lease.job_id,),
-        )
+        cur.execute("SELECT status, worker, attempts FROM jobs WHERE id = ?", (lease.job_id,))
         row = cur.fetchone()
-        if row is None or row[0] != "running" or row[1] != lease.worker:
-            now = "gone" if row is None else f"{row[0]} for {row[1] or 'nobody'}"
+        if row is None or (row[0], row[1], row[2]) != ("running", lease.worker, lease.attempt):
+            now = "gone" if row is None else f"{row[0]} for {row[1] or 'nobody'}, attempt {row[2]}"
             raise LeaseLost(f"job {lease.job_id} is no longer {lease.worker}'s (it is {now})")
 
     def finish_job(

@@ -133,7 +133,13 @@ class SqlBase:
                 raise broken from exc
             raise
         else:
-            conn.commit()
+            try:
+                conn.commit()
+            except Exception as exc:  # a connection lost at the commit is an outage too
+                broken = self._unavailable(exc)
+                if broken is not None:
+                    raise broken from exc
+                raise
         finally:
             with suppress(Exception):
                 cur.close()

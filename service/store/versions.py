@@ -129,12 +129,14 @@ class VersionTables(JobTables):
             raise NotFound(f"series {series_id!r} has no model version {version}")
         return self._version_record(row)
 
-    def artifact(self, series_id: str, version: int) -> bytes:
+    def artifact(self, series_id: str, version: int, created_at: str | None = None) -> bytes:
+        query = "SELECT artifact FROM model_versions WHERE series_id = ? AND version = ?"
+        params: list[Any] = [series_id, version]
+        if created_at is not None:  # that version, not another numbered the same since
+            query += " AND created_at = ?"
+            params.append(created_at)
         with self._read() as cur:
-            cur.execute(
-                "SELECT artifact FROM model_versions WHERE series_id = ? AND version = ?",
-                (series_id, version),
-            )
+            cur.execute(query, params)
             row = cur.fetchone()
         if row is None:
             raise NotFound(f"series {series_id!r} has no model version {version}")

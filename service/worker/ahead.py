@@ -63,7 +63,8 @@ class AheadWork:
             except Exception as exc:  # deleted meanwhile, or no data: nothing owed
                 log.debug("%s: no track record to resume: %s", series_id, exc)
                 continue
-            if made != track_basis(request.series):
+            # A retrain may have queued newer work for it while this looked: that stays.
+            if made != track_basis(request.series) and series_id not in self._to_track:
                 self._to_track[series_id] = (request, 0)
                 owed += 1
         if owed:

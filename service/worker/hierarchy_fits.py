@@ -175,12 +175,11 @@ def request_for(
     jobs: int = 1,
 ) -> HierarchyRequest:
     """Read in the service process (blocking: call it in a thread)."""
-    total = series_from_store(store, record.total_series)
+    total_record = store.get_series(record.total_series)
+    total = series_from_store(store, record.total_series, total_record)
     items = {node: series_from_store(store, sid) for node, sid in record.items.items()}
     hierarchy = Hierarchy(record.id, record.total_series, record.classification, tuple(items))
-    targets: Mapping[str, list[float]] = record.targets or {
-        TOTAL: list(store.get_series(record.total_series).targets)
-    }
+    targets: Mapping[str, list[float]] = record.targets or {TOTAL: list(total_record.targets)}
     return HierarchyRequest(
         hierarchy,
         total,

@@ -111,6 +111,7 @@ class HierarchyVersions:
                 made_from,
                 body["data_through"],
                 body,
+                record.spec(),
             )
         except Exception as exc:  # the latest version keeps serving
             reason = str(exc) or type(exc).__name__

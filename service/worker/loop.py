@@ -47,13 +47,14 @@ class Worker:
         prefetch_fn: PrefetchFn | None = prefetch,
         track_fn: TrackFn | None = backtest_track,
         hierarchy_fn: Callable[[HierarchyRequest], dict] = train_hierarchy,
+        on_storing: Callable[[str], None] | None = None,
     ):
         self.store = store
         self.settings = settings
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.slots = Slots(settings.train_slots, job_timeout)
         self.retrainer = Retrainer(
-            store, settings, self.slots, self.name, on_served, train_fn, on_finished
+            store, settings, self.slots, self.name, on_served, train_fn, on_finished, on_storing
         )
         self.ahead = AheadWork(store, settings, self.slots, prefetch_fn, track_fn)
         self.hierarchies = HierarchyVersions(store, settings, self.slots, hierarchy_fn)
@@ -108,6 +109,7 @@ class Worker:
         loop = asyncio.get_running_loop()
         try:
             while True:
+                self._wake.clear()  # before looking: a nudge while looking is not lost
                 job = await self._claim() if free else None
                 if job is not None:
                     self._last_job = loop.time()
@@ -128,13 +130,14 @@ class Worker:
                     slot = free.pop()
                     start(self.ahead.track_one(slot), slot)
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_seconds)
         finally:
             resuming.cancel()
             for task in running:
                 task.cancel()
+            if running:  # let them end (their slots' processes killed) before the store closes
+                await asyncio.wait(running, timeout=10)
 
     async def _resume_ahead(self) -> None:
         try:

@@ -23,7 +23,15 @@ from exportcast.models.simulation import Simulation, implausibility, snapshot
 from exportcast.service import artifacts
 from exportcast.service.config import Settings
 from exportcast.service.series_data import series_from_store
-from exportcast.service.store import Job, Lease, LeaseLost, Store, VersionPoints, VersionRecord
+from exportcast.service.store import (
+    Job,
+    Lease,
+    LeaseLost,
+    Store,
+    StoreUnavailable,
+    VersionPoints,
+    VersionRecord,
+)
 from exportcast.service.store.base import QuietRepeats, stamp, utc_now
 from exportcast.service.worker.slots import Slots
 
@@ -155,6 +163,7 @@ class Retrainer:
         on_served: Served,
         train_fn: Callable[[TrainRequest], Simulation] = train,
         on_finished: Callable[[str], None] | None = None,
+        on_storing: Callable[[str], None] | None = None,
     ):
         self.store = store
         self.settings = settings
@@ -163,10 +172,11 @@ class Retrainer:
         self.on_served = on_served
         self.train_fn = train_fn
         self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
+        self.on_storing = on_storing  # called with the series just before its version is stored
 
     async def run(self, job: Job, slot: int) -> TrainRequest | None:
         """The job to its end; the request it trained on when it succeeded."""
-        lease = Lease(job.id, self.worker)
+        lease = Lease(job.id, self.worker, job.attempts)
         log.info("job %s: retraining %s (attempt %s)", job.id, job.series_id, job.attempts)
         work = asyncio.ensure_future(self._train_and_store(job, slot, lease))
         keeper = asyncio.ensure_future(self._keep_lease(lease, work))
@@ -179,6 +189,14 @@ class Retrainer:
             return None
         except LeaseLost as exc:
             log.warning("job %s for %s: nothing stored: %s", job.id, job.series_id, exc)
+            return None
+        except StoreUnavailable as exc:  # passing: not the job's fault, so not failed
+            log.warning(
+                "job %s for %s: the store is unavailable (%s); it runs again once its lease lapses",
+                job.id,
+                job.series_id,
+                exc,
+            )
             return None
         except Exception as exc:
             reason = str(exc) or exc.__class__.__name__
@@ -240,15 +258,11 @@ class Retrainer:
             sim = await self.slots.run(slot, self.train_fn, request)
         except Exception as exc:
             raise RetrainFailed(str(exc) or type(exc).__name__) from exc
-        problem = implausibility(sim, request.series, self.settings.implausible_factor)
-        if problem:
-            raise RetrainFailed(problem)
-        # Served as a restart would load it (float32 paths), so the same ETag always names
-        # the same bytes; rounded in memory, not read back.
-        sim = artifacts.as_stored(sim)
-        record, points = version_of(sim, stamp(utc_now()), targets=request.targets)
-        sim = replace(sim, learned=record.learned)  # its backtest points live in `points`
-        blob = await asyncio.to_thread(artifacts.to_bytes, sim)
+        sim, record, points, blob = await asyncio.to_thread(
+            self._checked, sim, request, stamp(utc_now())
+        )
+        if self.on_storing is not None:
+            self.on_storing(job.series_id)
         number = await asyncio.to_thread(self.store.add_version, record, blob, points, True, lease)
         log.info(
             "%s: version %s active, data through %s",
@@ -257,3 +271,16 @@ class Retrainer:
             format_month(sim.data_through),
         )
         return request, sim, replace(record, version=number)
+
+    def _checked(
+        self, sim: Simulation, request: TrainRequest, created_at: str
+    ) -> tuple[Simulation, VersionRecord, VersionPoints, bytes]:
+        """Off the event loop: the check, the record, the points and the bytes. The version
+        is served as a restart would load it (float32 paths), so the same ETag always names
+        the same bytes; rounded in memory, not read back."""
+        problem = implausibility(sim, request.series, self.settings.implausible_factor)
+        if problem:
+            raise RetrainFailed(problem)
+        record, points = version_of(sim, created_at, targets=request.targets)
+        sim = artifacts.as_stored(replace(sim, learned=record.learned))  # points apart
+        return sim, record, points, artifacts.to_bytes(sim)

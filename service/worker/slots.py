@@ -27,6 +27,10 @@ class Slots:
 
     def _pool(self, slot: int) -> ProcessPoolExecutor:
         pool = self._pools[slot]
+        if pool is not None and getattr(pool, "_broken", False):
+            # Its process died while idle (the OOM killer, an operator): a fresh one.
+            self.discard(slot)
+            pool = None
         if pool is None:
             # A training process (with `train_jobs` fit processes of its own while it
             # learns), printing its progress in the server's format.
@@ -37,8 +41,8 @@ class Slots:
         """`fn(*args)` in the slot's process, within the timeout. Cancelled (a lost lease),
         the process is killed too, so no abandoned run keeps a core busy."""
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool(slot), fn, *args)
         try:
+            future = loop.run_in_executor(self._pool(slot), fn, *args)
             return await asyncio.wait_for(future, timeout=self.timeout)
         except BrokenProcessPool:
             self.discard(slot)

@@ -22,13 +22,14 @@ from exportcast.service.api.auth import (
     new_session,
     safe_next,
 )
+from exportcast.service.api.body_limit import TOKENLESS_BODY_BYTES
 from exportcast.service.api.deps import SettingsDep
 from exportcast.service.dashboard.login import login_html
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 FORM = "application/x-www-form-urlencoded"
-MAX_FORM_BYTES = 8192
+MAX_FORM_BYTES = TOKENLESS_BODY_BYTES
 
 
 @router.get("/login", response_class=HTMLResponse)
