@@ -117,29 +117,33 @@ class SqlBase:
         return text if self.param == "?" else text.replace("?", self.param)
 
     @contextmanager
+    def _outage_as_unavailable(self) -> Iterator[None]:
+        """The database's errors that mean the store is broken or gone, raised as
+        StoreUnavailable (a 503); any other error as it is."""
+        try:
+            yield
+        except Exception as exc:
+            broken = self._unavailable(exc)
+            if broken is not None:
+                raise broken from exc
+            raise
+
+    @contextmanager
     def _write(self) -> Iterator[Cursor]:
         self._guard(writing=True)
         conn = self._conn()
         cur = conn.cursor()
         try:
-            self._begin_write(cur)
-            yield Cursor(cur, self._sql)
-            self._guard(writing=True)  # never acknowledge a commit into a removed file
-        except BaseException as exc:
-            with suppress(Exception):
-                conn.rollback()
-            broken = self._unavailable(exc) if isinstance(exc, Exception) else None
-            if broken is not None:
-                raise broken from exc
-            raise
-        else:
-            try:
-                conn.commit()
-            except Exception as exc:  # a connection lost at the commit is an outage too
-                broken = self._unavailable(exc)
-                if broken is not None:
-                    raise broken from exc
-                raise
+            with self._outage_as_unavailable():
+                try:
+                    self._begin_write(cur)
+                    yield Cursor(cur, self._sql)
+                    self._guard(writing=True)  # never acknowledge a commit into a removed file
+                except BaseException:
+                    with suppress(Exception):
+                        conn.rollback()
+                    raise
+                conn.commit()  # a connection lost at the commit is an outage too
         finally:
             with suppress(Exception):
                 cur.close()
@@ -150,12 +154,8 @@ class SqlBase:
         conn = self._conn()
         cur = conn.cursor()
         try:
-            yield Cursor(cur, self._sql)
-        except Exception as exc:
-            broken = self._unavailable(exc)
-            if broken is not None:
-                raise broken from exc
-            raise
+            with self._outage_as_unavailable():
+                yield Cursor(cur, self._sql)
         finally:
             with suppress(Exception):
                 cur.close()
