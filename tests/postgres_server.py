@@ -2,9 +2,8 @@
 on a free port of 127.0.0.1, run as the `postgres` user when the tests run as root.
 
 Every test that needs it calls `require_postgres()` first (one that needs only the driver,
-`require_psycopg()`): without PostgreSQL it skips on a developer's machine but fails under CI
-(CI=true), where .ci/run installs the server, so the PostgreSQL store is never left untested
-there without anyone noticing."""
+`require_psycopg()`): without PostgreSQL it fails, naming what to install (.ci/run installs
+the server where it is missing), so the PostgreSQL store is never left untested unnoticed."""
 
 from __future__ import annotations
 
@@ -31,10 +30,6 @@ def server_binaries() -> Path | None:
     return Path(found).parent if found else None
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def missing_postgres() -> str | None:
     """Why a PostgreSQL test cannot run on this machine, or None when it can."""
     if server_binaries() is None:
@@ -49,35 +44,32 @@ def missing_postgres() -> str | None:
     return None
 
 
-def skip_unless_ci(reason: str) -> NoReturn:
-    """Skip the calling test for want of PostgreSQL (or psycopg), except under CI: fail there.
-    The one rule for every PostgreSQL skip in tests/."""
+def cannot_run(reason: str) -> NoReturn:
+    """Fail the calling test for want of PostgreSQL: the store is tested on it wherever the
+    tests run, as the dashboard is in a browser (never a skip that hides it)."""
     import pytest
 
-    if in_ci():
-        pytest.fail(
-            f"CI=true but {reason}: the PostgreSQL tests must run in CI, not skip "
-            "(.ci/run installs Debian's postgresql where it is missing; psycopg comes with "
-            'the ".[dev]" extra)',
-            pytrace=False,
-        )
-    pytest.skip(reason)
+    pytest.fail(
+        f"{reason}: the PostgreSQL store tests need Debian's server (apt-get install "
+        'postgresql; .ci/run installs it where it is missing) and psycopg (the ".[dev]" '
+        "extra)",
+        pytrace=False,
+    )
 
 
 def require_postgres() -> None:
-    """For a test that starts a `PostgresServer`: skips or, under CI, fails without one."""
+    """For a test that starts a `PostgresServer`: fails, naming what is missing, without one."""
     reason = missing_postgres()
     if reason is not None:
-        skip_unless_ci(reason)
+        cannot_run(reason)
 
 
 def require_psycopg() -> ModuleType:
-    """psycopg, for a test that needs only the driver: `pytest.importorskip("psycopg")` that
-    fails under CI."""
+    """psycopg, for a test that needs only the driver."""
     try:
         import psycopg
     except ImportError:
-        skip_unless_ci("psycopg is not installed")
+        cannot_run("psycopg is not installed")
     return psycopg
 
 

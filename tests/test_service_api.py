@@ -547,7 +547,7 @@ def test_openapi_documents_the_contract(client):
 
 
 def test_the_service_on_postgresql(tmp_path):
-    require_postgres()  # skips without PostgreSQL, but fails under CI
+    require_postgres()  # fails, naming what to install, without PostgreSQL
     server = PostgresServer()
     server.start()
     try:

@@ -28,7 +28,7 @@ from tests.postgres_server import PostgresServer, require_postgres
 
 @pytest.fixture(scope="session")
 def postgres():
-    require_postgres()  # skips without PostgreSQL, but fails under CI
+    require_postgres()  # fails, naming what to install, without PostgreSQL
     server = PostgresServer()
     server.start()
     yield server

@@ -277,10 +277,12 @@ class Retrainer:
     ) -> tuple[Simulation, VersionRecord, VersionPoints, bytes]:
         """Off the event loop: the check, the record, the points and the bytes. The version
         is served as a restart would load it (float32 paths), so the same ETag always names
-        the same bytes; rounded in memory, not read back."""
+        the same bytes; rounded in memory, not read back. Its projections are read from the
+        same rounded paths, whose year totals serving then reuses."""
         problem = implausibility(sim, request.series, self.settings.implausible_factor)
         if problem:
             raise RetrainFailed(problem)
-        record, points = version_of(sim, created_at, targets=request.targets)
-        sim = artifacts.as_stored(replace(sim, learned=record.learned))  # points apart
-        return sim, record, points, artifacts.to_bytes(sim)
+        stored = artifacts.as_stored(sim)
+        record, points = version_of(stored, created_at, targets=request.targets)
+        # Its backtest points live in `points`, not again in the paths' bytes.
+        return stored, record, points, artifacts.to_bytes(replace(stored, learned=record.learned))

@@ -27,7 +27,7 @@ from exportcast.service.api.deps import (
 from exportcast.service.schemas import Health, Readiness
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.store import Store
-from exportcast.service.store.connect import redacted
+from exportcast.service.store.redact import redacted
 
 log = logging.getLogger("exportcast")
 router = APIRouter(tags=["health"])

@@ -29,7 +29,6 @@ from exportcast.service.dashboard.login import login_html
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 FORM = "application/x-www-form-urlencoded"
-MAX_FORM_BYTES = TOKENLESS_BODY_BYTES
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -45,7 +44,7 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     if not request.headers.get("content-type", "").startswith(FORM):
         return _form_again("/", "send the form (application/x-www-form-urlencoded)", 415)
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    if len(body) > TOKENLESS_BODY_BYTES:  # the body guard's cap, for an app without it
         return _form_again("/", "the form is too large", 413)
     fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
     target = safe_next(fields.get("next", [""])[0])
