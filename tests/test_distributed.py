@@ -77,6 +77,7 @@ def test_the_service_sends_a_retrains_backtest_fits_to_its_cluster(data_dir):
     from distributed import Client, LocalCluster, get_task_stream
     from fastapi.testclient import TestClient
 
+    from exportcast.models.prior.pooled import kernel_months
     from exportcast.service.main import create_app
     from tests.service_helpers import settings_for, wait_job, wait_ready
     from tests.test_many_series import copy_series
@@ -95,5 +96,6 @@ def test_the_service_sends_a_retrains_backtest_fits_to_its_cluster(data_dir):
             assert wait_job(client, job["id"], timeout=300)["status"] == "succeeded"
             learned = client.get("/v1/series/kr-on-dask/forecast").json()
     fits = [t for t in stream.data if t["key"].startswith("_task")]
-    assert len(fits) == 3 * 3 * 3  # 3 members at 2023-2025, m = 3-5 (data through 2026-05)
+    # 3 members at 2023-2025 and the months known around 5 (data through 2026-05): m = 3-7.
+    assert len(fits) == 3 * 3 * len(kernel_months(5)) == 45
     assert learned["weights"] is not None

@@ -15,6 +15,7 @@ from hypothesis.extra.numpy import arrays
 from exportcast.models.evaluation.auto import Learning, learn_now, prefetch_next
 from exportcast.models.families.differencing import Differencing, difference, integrate
 from exportcast.models.families.sarima import ORDERS, SEASONAL, fit_sarimax
+from exportcast.models.prior.pooled import kernel_months
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import parse_month
 
@@ -84,12 +85,16 @@ def test_fast_growth_paths_match_the_slow_fits_distribution_on_real_data(kr):
 
 
 def test_prefetch_makes_the_next_months_learning_a_cache_read(kr, tmp_path, caplog):
-    """Fits made ahead for the next month's group are the ones it then reads; and the
-    learning logs what it does."""
+    """Fits made ahead for the next month are the ones it then reads; the window of months
+    known slides by one, so the next month needs one new month's fits of each past year;
+    and the learning logs what it does."""
     through_feb = kr.through(parse_month("2026-02"))
-    how = Learning(first_year=2019, cache_dir=tmp_path, jobs=1)
+    how = Learning(first_year=2022, cache_dir=tmp_path, jobs=1)
+    feb = [get_model(name).fit(through_feb) for name in AUTO_MEMBERS]
+    assert learn_now(through_feb, feb, get_model, how) is not None  # m = 0..4 fitted
     made = prefetch_next(through_feb, AUTO_MEMBERS, get_model, how)
-    assert made == 7 * 3 * len(AUTO_MEMBERS)  # 2019-2025 at m = 3, 4, 5
+    assert kernel_months(3) == [1, 2, 3, 4, 5]
+    assert made == 4 * 1 * len(AUTO_MEMBERS)  # 2022-2025 at m = 5 only
     through_mar = kr.through(parse_month("2026-03"))
     fitted = [get_model(name).fit(through_mar) for name in AUTO_MEMBERS]
     seen: list[tuple[int, int]] = []
@@ -97,7 +102,7 @@ def test_prefetch_makes_the_next_months_learning_a_cache_read(kr, tmp_path, capl
         through_mar,
         fitted,
         get_model,
-        Learning(2019, cache_dir=tmp_path, progress=lambda d, t: seen.append((d, t))),
+        Learning(2022, cache_dir=tmp_path, progress=lambda d, t: seen.append((d, t))),
     )
     assert seen == [(0, 0)]  # nothing left to fit
     with caplog.at_level(logging.INFO, logger="exportcast"):

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from exportcast.models import totals
 from exportcast.models.calibration import YearStep, calibrate_paths, calibrate_years
 from exportcast.models.datasets import load_bundled
-from exportcast.models.evaluation import learning
 from exportcast.models.evaluation.horizons import (
     baseline_draws,
     brier,
@@ -24,6 +23,9 @@ from exportcast.models.evaluation.horizons import (
 )
 from exportcast.models.evaluation.origins import Origin
 from exportcast.models.evaluation.scoring import Case
+from exportcast.models.prior import evidence
+from exportcast.models.prior.pooled import shipped
+from exportcast.models.prior.posterior import growth_share
 from exportcast.models.registry import get_model
 from exportcast.models.series import MonthlySeries
 
@@ -92,7 +94,7 @@ def horizon_case(projected: float, actual: float, anchor: float = 100.0) -> Case
         0.0,
         median,
         median,
-        {80.0: (median * 0.9, median * 1.1)},
+        {80.0: (median * 0.9, median * 1.1), 95.0: (median * 0.85, median * 1.15)},
         horizon=3,
         anchor=anchor,
     )
@@ -102,12 +104,19 @@ def test_the_growth_shrink_recovers_how_much_projected_growth_came_true():
     rng = np.random.default_rng(3)
     projected = rng.normal(0.1, 0.2, 200)
     cases = [horizon_case(x, 0.4 * x + rng.normal(0, 0.01)) for x in projected]
-    assert learning.shrink_growth(cases) == pytest.approx(0.4, abs=0.02)
-    assert learning.shrink_growth(cases[:3]) == 1.0  # too little history
+
+    def share(cases: list[Case], prior=None) -> float:
+        return growth_share(prior, evidence.from_cases({}, cases), 0)
+
+    assert share(cases) == pytest.approx(0.4, abs=0.02)
+    assert share([]) == 1.0  # learning alone, nothing to learn from
     contrary = [horizon_case(x, -x) for x in projected]
-    assert learning.shrink_growth(contrary) == 0.0  # clipped to [0, 1]
-    step = learning.year_step(cases, 80.0)
-    assert step.growth == pytest.approx(0.4, abs=0.02)
+    assert share(contrary) == 0.0  # clipped to [0, 1]
+    # With the prior, a few cases of its own move the share little, many move it all the way.
+    prior = shipped()
+    few = share(cases[:2], prior)
+    assert abs(few - prior.growth[0]) < abs(few - 0.4)
+    assert share(cases * 20, prior) == pytest.approx(0.4, abs=0.03)
 
 
 def annual(values: list[float], start_year: int = 2000) -> MonthlySeries:

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from exportcast.models.calibration import calibrate_years
 from exportcast.models.evaluation import learning
 from exportcast.models.evaluation.scoring import Case, case_from_draws, score
+from exportcast.models.prior import evidence
+from exportcast.models.prior.posterior import posterior
 
 
 def case(model: str, error: float, year: int = 2000, m: int = 0) -> Case:
@@ -18,18 +20,20 @@ def case(model: str, error: float, year: int = 2000, m: int = 0) -> Case:
 
 
 def test_skill_weights_favour_the_smaller_past_error():
+    """Learning alone (no prior), weights go as MAPE^-2 over the cases near now's m."""
     past = {
-        "good": [case("good", 0.01 * s) for s in (1, -1) * 4],
-        "bad": [case("bad", 0.02 * s) for s in (1, -1) * 4],
+        "good": [case("good", 0.01 * s, year=2000 + i) for i, s in enumerate((1, -1) * 4)],
+        "bad": [case("bad", 0.02 * s, year=2000 + i) for i, s in enumerate((1, -1) * 4)],
     }
-    w = learning.skill_weights(past, power=2)
+    own = evidence.from_cases(past, [])
+    w = posterior(None, own, np.zeros(0), 0, ["good", "bad"]).weights
     assert w["good"] == pytest.approx(0.8)  # (1/1^2) / (1/1^2 + 1/2^2)
     assert w["bad"] == pytest.approx(0.2)
-
-
-def test_skill_weights_are_equal_without_enough_history():
-    past = {"a": [case("a", 0.01)], "b": [case("b", 0.5)]}
-    assert learning.skill_weights(past) == {"a": 0.5, "b": 0.5}
+    # Cases at a months-known the kernel does not reach count for nothing: equal weights.
+    assert posterior(None, own, np.zeros(0), 6, ["good", "bad"]).weights == {
+        "good": 0.5,
+        "bad": 0.5,
+    }
 
 
 def test_blend_keeps_weights_in_quiet_times_and_leans_away_after_a_break():

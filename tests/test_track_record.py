@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from exportcast.models.datasets import load_bundled, load_bundled_references
+from exportcast.models.prior.pooled import kernel_months
 from exportcast.models.references import PERCENTILES, percentile_of
 from exportcast.models.series import format_month
 from exportcast.service.main import create_app
@@ -87,15 +88,16 @@ def test_the_current_years_record_has_the_live_version_and_the_outlooks(client):
     assert live[0]["median"] == pytest.approx(forecast["years"][0]["median"], rel=1e-6)
     assert live[0]["intervals"]["80"] == pytest.approx(forecast["years"][0]["intervals"]["80"])
     assert live[0]["prob_at_least"] == forecast["years"][0]["prob_at_least"]
-    # Before it, the backtest's projections of 2026 made in 2025 (data through 2025-03..05:
-    # the bundled series learns at m = 3-5).
+    # Before it, the backtest's projections of 2026 made in 2025 (data through 2025-03..07:
+    # with data through May, the bundled series learns at the months known 3-7).
     backtest = [p for p in record["points"] if p["source"] == "backtest"]
-    assert [p["data_through"] for p in backtest] == ["2025-03", "2025-04", "2025-05"]
+    assert kernel_months(5) == [3, 4, 5, 6, 7]
+    assert [p["data_through"] for p in backtest] == [f"2025-{m:02d}" for m in range(3, 8)]
     outlooks = {r["forecaster"]: r for r in record["references"]}
     assert set(outlooks) == {"KIET", "KITA", "Korea Eximbank", "Bank of Korea", "KDI"}
     for r in outlooks.values():
-        # Published in late 2025: the latest point then had data through May 2025.
-        assert r["model_data_through"] == "2025-05"
+        # Published in late 2025: the latest point then had data through July 2025.
+        assert r["model_data_through"] == "2025-07"
         assert 0.5 <= r["percentile"] <= 99.5 and r["error_pct"] is None
     # A higher figure falls higher in the same distribution.
     assert outlooks["Bank of Korea"]["percentile"] > outlooks["KDI"]["percentile"]
@@ -107,14 +109,15 @@ def test_a_complete_years_record_scores_the_backtest_and_the_outlooks(client):
     assert record["actual"] == pytest.approx(actual, rel=1e-9)
     points = record["points"]
     assert {p["source"] for p in points} == {"backtest"}
+    window = kernel_months(5)  # the months known learned at with data through May
     assert [p["data_through"] for p in points] == [
-        "2024-03", "2024-04", "2024-05", "2025-03", "2025-04", "2025-05"
-    ]  # fmt: skip
+        f"{year}-{m:02d}" for year in (2024, 2025) for m in window
+    ]
     for p in points:
         assert p["error_pct"] == pytest.approx(100 * (p["median"] - actual) / actual, abs=1e-3)
-    assert [p["months_observed"] for p in points] == [0, 0, 0, 3, 4, 5]
+    assert [p["months_observed"] for p in points] == [0] * len(window) + window
     kiet = next(r for r in record["references"] if r["forecaster"] == "KIET")
-    assert kiet["published"] == "2024-11-25" and kiet["model_data_through"] == "2024-05"
+    assert kiet["published"] == "2024-11-25" and kiet["model_data_through"] == "2024-07"
     assert kiet["error_pct"] == pytest.approx(100 * (700000 - actual) / actual, abs=1e-3)
     assert client.get(TRACK, params={"year": 1800}).status_code == 422
     assert client.get("/v1/series/nope/track-record", params={"year": 2025}).status_code == 404

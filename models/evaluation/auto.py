@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,10 @@ from exportcast.models.evaluation.backtest import ModelFactory, Progress, logged
 from exportcast.models.evaluation.origins import HORIZONS, Fitted, Origin, Results, origins
 from exportcast.models.evaluation.scoring import Case, case_from_draws, expected_error, score
 from exportcast.models.families.base import FittedModel
+from exportcast.models.prior import evidence
+from exportcast.models.prior.features import features as features_of
+from exportcast.models.prior.pooled import Prior, kernel_months, shipped
+from exportcast.models.prior.posterior import posterior
 from exportcast.models.references import PERCENTILES
 from exportcast.models.series import MonthlySeries, format_month
 
@@ -47,6 +51,21 @@ class Learning:
     jobs: int = 1
     progress: Progress | None = None
     executor: Executor | None = None  # a cluster's, say: then `jobs` is not used
+    # What the series' own cases update: the prior shipped in the package ("shipped"),
+    # another, or None to learn from the series alone.
+    prior: Prior | str | None = "shipped"
+    # False: learn from the backtest fits already cached, make none (a version served at
+    # once; the prior alone when none are cached). The summary counts the fits missing.
+    fit_missing: bool = True
+
+
+def resolve_prior(prior: Prior | str | None) -> Prior | None:
+    """The prior a `prior` setting names ("shipped": the package's)."""
+    if isinstance(prior, str):
+        if prior != "shipped":
+            raise ValueError(f"prior {prior!r}: give a Prior, None or 'shipped'")
+        return shipped()
+    return prior
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,7 @@ class AutoState:
     break_detected: bool
     surprise: float
     years: tuple[YearStep, ...] = ()
+    own_cases: float = 0.0  # the series' own year-in-progress cases, weighed by the kernel
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +97,7 @@ class AutoState:
             },
             "break_detected": self.break_detected,
             "surprise": round(self.surprise, 3),
+            "own_cases": round(self.own_cases, 2),
         }
 
 
@@ -143,44 +164,45 @@ def state_at(
     member_cases: Mapping[str, Sequence[Case]],
     raw_cases: Sequence[Case],
     recent_errors: Mapping[str, np.ndarray | None],
+    features: np.ndarray | None = None,
+    prior: Prior | None = None,
 ) -> AutoState:
-    """`auto`'s weights and calibration at `origin`, from cases of years before it.
+    """`auto`'s weights and calibration at `origin`, from the prior updated by the cases of
+    years before it (every months-known, weighed by the kernel in m: `prior.posterior`).
 
     Weights come from the members' year-in-progress cases; each calibration from the
     uncalibrated mixture's past cases of its horizon (`raw_cases`), so a factor says how
-    far the mixture itself was off, not how far an earlier correction was."""
-    g = learning.m_group(origin.m)
+    far the mixture itself was off, not how far an earlier correction was. One growth
+    share serves every later year, learned from the cases of all of them (four times the
+    cases of one horizon); a spread for each horizon."""
 
-    def before(cases: Sequence[Case], h: int = 1) -> list[Case]:
-        return [
-            c
-            for c in cases
-            if c.horizon == h and c.year < origin.year and learning.m_group(c.m) == g
-        ]
+    def before(cases: Sequence[Case]) -> list[Case]:
+        return [c for c in cases if c.year < origin.year]
 
-    past = {name: before(cs) for name, cs in member_cases.items()}
-    # Members are compared on the origins they all have: one left out at some (too short a
-    # history then) is not scored against the others on a different set of years.
-    shared = set.intersection(*[{(c.year, c.m) for c in cs} for cs in past.values()] or [set()])
-    past = {name: [c for c in cs if (c.year, c.m) in shared] for name, cs in past.items()}
-    prior = learning.skill_weights(past)
+    own = evidence.from_cases(
+        {name: [c for c in before(cs) if c.horizon == 1] for name, cs in member_cases.items()},
+        before(raw_cases),
+    )
+    learned = posterior(
+        prior,
+        own,
+        np.zeros(0) if features is None else features,
+        origin.m,
+        list(member_cases),
+    )
     errors = {k: (v if v is not None else np.array([])) for k, v in recent_errors.items()}
-    mix = learning.blend(prior, errors)
-    scale = learning.calibration_scale(before(raw_cases), CALIBRATION_LEVEL)
-    # One share of the growth beyond the current year for every later year, learned from
-    # the cases of all of them (four times the cases of one horizon: steadier, and better
-    # at h = 3-5 on the three bundled series); a spread for each horizon.
-    growth = learning.shrink_growth(
-        [c for h in range(2, HORIZONS + 1) for c in before(raw_cases, h)]
+    mix = learning.blend(learned.weights, errors)
+    return AutoState(
+        mix.weights,
+        learned.scale,
+        mix.break_detected,
+        mix.surprise,
+        learned.steps,
+        learned.own_cases,
     )
-    later = tuple(
-        learning.year_step(before(raw_cases, h), CALIBRATION_LEVEL, growth)
-        for h in range(2, HORIZONS + 1)
-    )
-    return AutoState(mix.weights, scale, mix.break_detected, mix.surprise, later)
 
 
-def _years(fitted: Fitted) -> np.ndarray:
+def year_draws(fitted: Fitted) -> np.ndarray:
     """A fit's draws by horizon, (years, n_draws)."""
     if fitted.ahead is None:
         return np.asarray(fitted.totals, dtype=float)[None, :]
@@ -196,7 +218,7 @@ def auto_draws(
 
     "Before" is what each correction is learned from: the first year raw, the later years
     as the first year's calibration leaves them (their own step not yet applied)."""
-    years = {k: _years(f) for k, f in fits.items()}
+    years = {k: year_draws(f) for k, f in fits.items()}
     depth = min(len(y) for y in years.values())
     mix = learning.mixture({k: y[:depth] for k, y in years.items()}, state.weights, MIX_DRAWS)
     moved = calibrate_years(mix, year_to_date, state.scale)
@@ -225,12 +247,14 @@ def learn_auto(
     results: Results,
     at: Sequence[Origin],
     keep_draws: bool = False,
+    prior: Prior | str | None = "shipped",
 ) -> Walk:
     """`auto`'s cases at every origin and horizon, walking forward in time (no look-ahead);
     with `keep_draws`, its draws at every origin too (a hierarchy reconciles them).
 
     Members missing from `results` at an origin (left out of the backtest there) are left
     out of the mixture there; an origin without any member gets no case."""
+    prior = resolve_prior(prior)
     member_cases = {m: cases_for(series, m, results, at) for m in members}
     walk = Walk([], [], {}, {})
     for origin in sorted(at, key=lambda o: o.cutoff):
@@ -242,6 +266,8 @@ def learn_auto(
             {m: member_cases[m] for m in fits},
             walk.raw,
             {m: f.recent_errors for m, f in fits.items()},
+            features_of(series.through(origin.cutoff)),
+            prior,
         )
         walk.states[origin] = state
         raw, calibrated = auto_draws(state, fits, year_to_date_at(series, origin))
@@ -272,7 +298,7 @@ class Learned:
 
 
 def group_months(m: int) -> list[int]:
-    """The months known that share m's group."""
+    """The months known that share m's group (the hierarchy's calibration learns by group)."""
     return [k for k in range(12) if learning.m_group(k) == learning.m_group(m)]
 
 
@@ -282,8 +308,9 @@ def first_learning_year(series: MonthlySeries, how: Learning) -> int:
 
 def learning_origins(series: MonthlySeries, now: Origin, how: Learning) -> list[Origin]:
     """The past origins `auto` learns from at `now`: every year before it, at the months
-    of now's months-known group."""
-    return origins(series, first_learning_year(series, how), now.year - 1, group_months(now.m))
+    known whose cases the kernel around now's counts (a window that slides one month at a
+    time, so a new month reuses most of the last one's fits)."""
+    return origins(series, first_learning_year(series, how), now.year - 1, kernel_months(now.m))
 
 
 def now_of(series: MonthlySeries) -> Origin:
@@ -309,7 +336,21 @@ def fit_backtests(
         cache_dir=how.cache_dir,
         progress=progress,
         executor=how.executor,
+        fit_missing=how.fit_missing,
     )
+
+
+def fill_now(
+    series: MonthlySeries, members: Sequence[str], factory: ModelFactory, how: Learning
+) -> int:
+    """Fit (into the cache) the backtests `learn_now` learns from at the series' last
+    month that are not there yet; the number made. After a version learned from the fits
+    at hand, this is what a refined version needs."""
+    at = learning_origins(series, now_of(series), how)
+    if len({o.year for o in at}) < 3 or how.cache_dir is None:
+        return 0
+    full = replace(how, fit_missing=True)
+    return fit_backtests(series, members, at, factory, full, lambda done, total: None).made
 
 
 def prefetch_next(
@@ -325,6 +366,7 @@ def prefetch_next(
     at = learning_origins(series, upcoming, how)
     if len({o.year for o in at}) < 3 or how.cache_dir is None:
         return 0
+    how = replace(how, fit_missing=True)  # made ahead is made, whatever the retrain does
     made = 0
 
     def count(done: int, total: int) -> None:
@@ -378,6 +420,7 @@ def full_track(
     until the last group, which reads every group's fits back, walks all origins and
     returns the points ([] without three years to learn from)."""
     first = first_learning_year(series, how)
+    how = replace(how, fit_missing=True)  # the track record is made in full, however slowly
     last = group == TRACK_GROUPS - 1
     months = range(12) if last else [m for m in range(12) if learning.m_group(m) == group]
     at = origins(series, first, months=months)
@@ -391,23 +434,37 @@ def full_track(
     return track_points(learn_auto(series, list(members), results, at), first + 3)
 
 
+def prior_summary(prior: Prior | None) -> dict[str, Any] | None:
+    """What a version says of the prior it learned with."""
+    if prior is None:
+        return None
+    return {"pseudo_cases": prior.pseudo_cases, "sources": list(prior.sources)}
+
+
 def learn_now(
     series: MonthlySeries,
     fitted: Sequence[FittedModel],
     factory: ModelFactory,
     how: Learning,
 ) -> Learned | None:
-    """Backtest the members on past years at the same months-known group as now, and
-    return `auto`'s state for now; None without enough history to learn from. A member
-    that cannot be fitted at some past origins is learned from the others (and the summary
+    """Backtest the members on past years at the months known around now, and return
+    `auto`'s state for now: the prior updated by those cases. Without backtests (`how`
+    says so, or too short a history) the prior alone; None with neither. A member that
+    cannot be fitted at some past origins is learned from the others (and the summary
     says which were left out)."""
     now = now_of(series)
-    months = group_months(now.m)
+    months = kernel_months(now.m)
     first_year = first_learning_year(series, how)
     at = learning_origins(series, now, how)
-    if len({o.year for o in at}) < 3:
-        return None
+    prior = resolve_prior(how.prior)
     names = [f.name for f in fitted]
+    recent = {f.name: f.recent_errors(3) for f in fitted}
+    features = features_of(series)
+    if len({o.year for o in at}) < 3:
+        if prior is None:
+            return None
+        state = state_at(now, {n: [] for n in names}, [], recent, features, prior)
+        return Learned(state, {"prior": prior_summary(prior), "fits_missing": 0})
     started = time.perf_counter()
     months_label = f"{months[0]}-{months[-1]}"
     label = (
@@ -417,13 +474,15 @@ def learn_now(
     results = fit_backtests(
         series, names, at, factory, how, how.progress or logged_progress(log, label)
     )
-    walk = learn_auto(series, names, results, at)
+    walk = learn_auto(series, names, results, at, prior=prior)
     horizons = range(1, HORIZONS + 1)
     member_cases = {n: cases_for(series, n, results, at, horizons) for n in names}
-    state = state_at(now, member_cases, walk.raw, {f.name: f.recent_errors(3) for f in fitted})
+    state = state_at(now, member_cases, walk.raw, recent, features, prior)
     # Scored once calibration has had three years to learn from.
     scored = [c for c in walk.cases if c.origin_year >= first_year + 3]
-    summary = {
+    summary: dict[str, Any] = {
+        "prior": prior_summary(prior),
+        "fits_missing": results.missing,
         "expected_error": expected_error(scored, now.m),
         "expected_error_by_horizon": [expected_error(scored, now.m, h) for h in horizons],
         "backtest": {

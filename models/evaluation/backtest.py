@@ -58,6 +58,8 @@ class Backtest(Results):
     def __init__(self) -> None:
         super().__init__()
         self.skipped: Skipped = {}
+        self.made = 0  # fits made by this run (not read from the cache)
+        self.missing = 0  # fits neither cached nor made (the run was told not to fit)
 
 
 def fit_at(
@@ -111,9 +113,11 @@ def run(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    fit_missing: bool = True,
 ) -> Backtest:
     """Fit every model at every origin (cached fits are read back, not refitted); a
-    (model, origin) that cannot be fitted is left out and listed in `.skipped`.
+    (model, origin) that cannot be fitted is left out and listed in `.skipped`. With
+    `fit_missing` False, only cached fits are read and the rest counted in `.missing`.
 
     Fits run on `jobs` local processes (a pool kept for the next run), or on any
     `concurrent.futures.Executor` given: each fit is a pure function of its inputs (the
@@ -135,6 +139,9 @@ def run(
                 results[(model, origin)] = hit
             else:
                 todo.append((series, origin, model, n_paths, seed, factory))
+    if not fit_missing:
+        results.missing = len(todo)
+        todo = []
     # Slowest first, so the pool does not end on one long fit.
     todo.sort(key=lambda t: t[2] != "sarima")
     done = 0
@@ -147,6 +154,7 @@ def run(
             results.skipped[(model, origin)] = fitted  # never cached: tried again next run
         else:
             results[(model, origin)] = fitted
+            results.made += 1
             cache.put(keys[(model, origin)], model, fitted)
         done += 1
         if progress:

@@ -1,4 +1,6 @@
-"""How `auto` learns from its members' past: weights, break detection, calibration.
+"""How `auto` leans away from members after a break, mixes their draws, and how far a
+set of cases says an interval must widen (the hierarchy's calibration learns with it; what
+`auto` itself learns is in `models.prior`).
 
 Everything here looks only at cases whose outcome was known at the origin: members'
 projections of years that ended before it. The same functions serve the backtest (where
@@ -9,11 +11,10 @@ backtest measures is what the service runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from exportcast.models.calibration import YearStep, growth_factor
 from exportcast.models.ensemble import allocate
 from exportcast.models.evaluation.scoring import Case
 
@@ -25,18 +26,6 @@ MIN_CASES = 6
 
 def m_group(m: int) -> int:
     return m // 3
-
-
-def skill_weights(past: Mapping[str, Sequence[Case]], power: float = 2.0) -> dict[str, float]:
-    """Weights in proportion to MAPE^-power on past cases; equal without enough history."""
-    names = list(past)
-    if not names:
-        return {}
-    if any(len(past[n]) < MIN_CASES for n in names):
-        return dict.fromkeys(names, 1 / len(names))
-    mape = np.array([np.mean([abs(c.error) for c in past[n]]) for n in names])
-    raw = np.maximum(mape, 1e-6) ** -power
-    return dict(zip(names, (raw / raw.sum()).tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -108,47 +97,3 @@ def calibration_scale(past: Sequence[Case], level: float) -> float:
         return 1.0
     q = min(1.0, np.ceil((n + 1) * level / 100) / n)
     return float(np.quantile(ratios, q, method="higher"))
-
-
-def shrink_growth(past: Sequence[Case]) -> float:
-    """How much of the projected growth beyond the current year (log of a later year's
-    median over the current year's, `anchor`) came true in past cases: least squares
-    through the origin of the outcome's growth on the projected one, within [0, 1]; 1
-    without enough history.
-
-    The members extrapolate monthly dynamics; over several years much of that projected
-    growth is noise, and the outcome is closer to the current level than they say."""
-    pairs = [
-        (np.log(c.median / c.anchor), np.log(c.actual / c.anchor))
-        for c in past
-        if c.anchor and c.median > 0 and c.actual > 0
-    ]
-    if len(pairs) < MIN_CASES:
-        return 1.0
-    x, y = np.array(pairs).T
-    if float(np.sum(x * x)) <= 0:
-        return 1.0
-    return float(np.clip(np.sum(x * y) / np.sum(x * x), 0.0, 1.0))
-
-
-def shifted(case: Case, growth: float) -> Case:
-    """The case with its median's growth over its anchor multiplied by `growth` (the whole
-    distribution moves with it)."""
-    if not case.anchor or growth == 1.0:
-        return case
-    factor = growth_factor(case.median, case.anchor, growth)
-    return replace(
-        case,
-        median=case.median * factor,
-        mean=case.mean * factor,
-        intervals={k: (lo * factor, hi * factor) for k, (lo, hi) in case.intervals.items()},
-    )
-
-
-def year_step(past: Sequence[Case], level: float, growth: float | None = None) -> YearStep:
-    """A later year's correction from past uncalibrated cases of its horizon: the growth
-    shrink first (learned from these cases unless given), then the conformal factors of the
-    cases as shrunk, at `level` and at 95% for the tails."""
-    growth = shrink_growth(past) if growth is None else growth
-    moved = [shifted(c, growth) for c in past]
-    return YearStep(growth, calibration_scale(moved, level), calibration_scale(moved, 95.0))

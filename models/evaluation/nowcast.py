@@ -20,7 +20,13 @@ from exportcast.models import totals
 from exportcast.models.calibration import calibrate_paths
 from exportcast.models.ensemble import allocate
 from exportcast.models.evaluation import backtest
-from exportcast.models.evaluation.auto import AutoState, cases_for, learn_auto, state_at
+from exportcast.models.evaluation.auto import (
+    AutoState,
+    cases_for,
+    learn_auto,
+    resolve_prior,
+    state_at,
+)
 from exportcast.models.evaluation.backtest import ModelFactory
 from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.families.base import ModelError, rng_for
@@ -28,6 +34,7 @@ from exportcast.models.nowcast.condition import condition_paths
 from exportcast.models.nowcast.flashes import Flash, history_pairs
 from exportcast.models.nowcast.ratio import NotEnoughHistory, fit_ratio
 from exportcast.models.parallel import shared_pool
+from exportcast.models.prior.features import features as features_of
 from exportcast.models.series import MonthlySeries
 
 VARIANTS = ("none", "d1_10", "d1_20")
@@ -96,14 +103,20 @@ def auto_states(
     results = backtest.run(
         series, list(members), learn_at, factory, n_paths, jobs=jobs, cache_dir=cache_dir
     )
-    walk = learn_auto(series, list(members), results, learn_at)
+    prior = resolve_prior("shipped")
+    walk = learn_auto(series, list(members), results, learn_at, prior=prior)
     member_cases = {m: cases_for(series, m, results, learn_at) for m in members}
     out = {}
     for origin in at:
         errors = {m: recent.get((m, origin)) for m in members}
         have = [m for m in members if errors[m] is not None]
         out[origin] = state_at(
-            origin, {m: member_cases[m] for m in have}, walk.raw, {m: errors[m] for m in have}
+            origin,
+            {m: member_cases[m] for m in have},
+            walk.raw,
+            {m: errors[m] for m in have},
+            features_of(series.through(origin.cutoff)),
+            prior,
         )
     return out
 

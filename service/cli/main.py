@@ -7,9 +7,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from exportcast.service.cli import backtest, backup, forecast, hierarchy, ingest, report, serve
+from exportcast.service.cli import (
+    backtest,
+    backup,
+    forecast,
+    hierarchy,
+    ingest,
+    prior,
+    report,
+    serve,
+)
 
-COMMANDS = (forecast, hierarchy, serve, ingest, backtest, backup, report)
+COMMANDS = (forecast, hierarchy, serve, ingest, backtest, backup, report, prior)
 
 
 def build_parser() -> argparse.ArgumentParser:
