@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         True,
         description="after a retrain, fit while idle the backtests the next month will need",
     )
+    quick_versions: bool = Field(
+        True,
+        description="with prefetch: a new series or month is served at once, `auto` "
+        "learning from the pooled prior and the backtest fits already made; the missing "
+        "fits are made in an idle slot and a refined version follows",
+    )
     track_after_idle_seconds: float = Field(
         60.0,
         ge=0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,12 +16,18 @@ from tests.service_helpers import AUTH, ROOT, serving, wait_for
 
 
 def test_a_first_start_says_what_it_is_doing_then_fits_ahead(tmp_path):
-    """A newcomer sees which series, which step and how far, in uvicorn's format; once
-    idle, the service fits the backtests the next month will need."""
+    """A newcomer sees which series, which step and how far, in uvicorn's format. The first
+    version is served from the pooled prior at once; once idle, the service fits the
+    backtests it did without, serves a version learned from them, and fits those the next
+    month will need."""
     data_dir = tmp_path / "fresh"
     with serving(data_dir, prefetch=True):
         log = data_dir / "serve.log"
-        wait_for(lambda: "backtest fits are ready" in log.read_text(), timeout=300, every=0.2)
+        wait_for(
+            lambda: "kr-exports: backtest fits ready: 0 the served" in log.read_text(),
+            timeout=420,
+            every=0.2,
+        )
     lines = log.read_text().splitlines()
     ours = [line for line in lines if "kr-exports" in line or line.startswith("INFO:     job")]
     assert ours and all(line.startswith("INFO:     ") for line in ours), lines
@@ -30,10 +37,19 @@ def test_a_first_start_says_what_it_is_doing_then_fits_ahead(tmp_path):
         "kr-exports: fitted ets, sarima, growth on 317 months through 2026-05",
         "kr-exports: learned with data through 2026-05",
         "kr-exports: version 1 active, data through 2026-05",
-        "kr-exports: the next month's backtest fits are ready",
+        "kr-exports: version 2 active, data through 2026-05",
+        "kr-exports: backtest fits ready: 0 the served version did without",
     ):
         assert step in said, said
-    assert said.index("learned with") < said.index("version 1 active") < said.index("are ready")
+    refine = re.search(r"kr-exports: job \d+ queued to refine its version", said)
+    assert refine, said
+    assert (
+        said.index("kr-exports: learned with")
+        < said.index("kr-exports: version 1 active")
+        < refine.start()
+        < said.index("kr-exports: version 2 active")
+        < said.index("kr-exports: backtest fits ready: 0 the served version did without")
+    )
 
 
 def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):

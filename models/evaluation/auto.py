@@ -344,13 +344,14 @@ def fill_now(
     series: MonthlySeries, members: Sequence[str], factory: ModelFactory, how: Learning
 ) -> int:
     """Fit (into the cache) the backtests `learn_now` learns from at the series' last
-    month that are not there yet; the number made. After a version learned from the fits
-    at hand, this is what a refined version needs."""
+    month that are not there yet; how many are still missing then (fits that cannot be
+    made, too short a history at an origin). After a version learned from the fits at
+    hand, this is what a refined version needs, and fewer missing says it would learn more."""
     at = learning_origins(series, now_of(series), how)
     if len({o.year for o in at}) < 3 or how.cache_dir is None:
         return 0
     full = replace(how, fit_missing=True)
-    return fit_backtests(series, members, at, factory, full, lambda done, total: None).made
+    return len(fit_backtests(series, members, at, factory, full, lambda done, total: None).skipped)
 
 
 def prefetch_next(

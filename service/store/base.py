@@ -353,6 +353,11 @@ class Store(Protocol):
         """Series with a retrain queued or running."""
         ...
 
+    def queue_job(self, series_id: str) -> Job:
+        """A retrain of the series with the data it has (the one already queued, if any):
+        the refined version that follows one served from the fits at hand."""
+        ...
+
     def claim_job(
         self,
         worker: str,

@@ -116,6 +116,13 @@ class JobTables(SqlBase):
                 ),
             )
 
+    def queue_job(self, series_id: str) -> Job:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM series WHERE id = ?", (series_id,))
+            if cur.fetchone() is None:
+                raise NotFound(f"no series {series_id!r}")
+            return self._queue(cur, series_id)
+
     def heartbeat(self, lease: Lease) -> bool:
         with self._write() as cur:
             cur.execute(

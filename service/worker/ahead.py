@@ -20,7 +20,7 @@ from exportcast.service.worker.slots import Slots
 
 log = logging.getLogger("exportcast.training")
 
-PrefetchFn = Callable[[TrainRequest], int]
+PrefetchFn = Callable[[TrainRequest], "tuple[int, int]"]  # fits made: now's, next month's
 TrackFn = Callable[[TrainRequest, int], "list[dict] | None"]
 
 
@@ -32,6 +32,7 @@ class AheadWork:
         slots: Slots,
         prefetch_fn: PrefetchFn | None,
         track_fn: TrackFn | None,
+        on_queued: Callable[[], None] | None = None,
     ):
         self.store = store
         self.settings = settings
@@ -40,13 +41,17 @@ class AheadWork:
         self.track_fn = track_fn if settings.prefetch else None
         self._to_prefetch: dict[str, TrainRequest] = {}  # by series
         self._to_track: dict[str, tuple[TrainRequest, int]] = {}  # with the next group
+        self.on_queued = on_queued  # a refining retrain was queued: look for it now
+        self._did_without: dict[str, int] = {}  # fits each series' served version lacked
 
-    def after_retrain(self, request: TrainRequest) -> None:
-        """A series was retrained: fit ahead for its next month, then its track record
-        (a newer retrain replaces whatever was owed for the older data)."""
+    def after_retrain(self, request: TrainRequest, fits_missing: int = 0) -> None:
+        """A series was retrained: make the fits its version did without (`fits_missing`),
+        and those of its next month, then its track record (a newer retrain replaces
+        whatever was owed for the older data)."""
         self._to_track.pop(request.series.id, None)
         if self.prefetch_fn is not None:
             self._to_prefetch[request.series.id] = request
+            self._did_without[request.series.id] = fits_missing
 
     async def resume(self) -> int:
         """Queue the track records owed by a previous run; how many."""
@@ -78,22 +83,38 @@ class AheadWork:
         return bool(self._to_track)
 
     async def prefetch_one(self, slot: int) -> None:
-        """Fit one series' backtests for its next month."""
+        """Fit one series' backtests: those its served version did without, then those of
+        its next month. When fewer are missing now than the version lacked (made here, or
+        by another's work meanwhile), a retrain is queued to refine it; fits that cannot be
+        made stay missing, so each refinement lacks fewer and this ends."""
         series_id = next(iter(self._to_prefetch))
         request = self._to_prefetch.pop(series_id)
+        did_without = self._did_without.pop(series_id, 0)
         assert self.prefetch_fn is not None
         started = asyncio.get_running_loop().time()
         try:
-            made = await self.slots.run(slot, self.prefetch_fn, request)
+            missing, made_next = await self.slots.run(slot, self.prefetch_fn, request)
         except Exception as exc:  # only a cache left cold: the next retrain fits them itself
             log.warning("%s: prefetch for the next month failed: %s", series_id, exc)
             return
         log.info(
-            "%s: the next month's backtest fits are ready (%d made ahead in %.1fs)",
+            "%s: backtest fits ready: %d the served version did without (%d cannot be "
+            "made), %d for the next month, in %.1fs",
             series_id,
-            made,
+            did_without,
+            missing,
+            made_next,
             asyncio.get_running_loop().time() - started,
         )
+        if missing < did_without and not request.fit_missing:
+            try:
+                job = await asyncio.to_thread(self.store.queue_job, series_id)
+            except Exception as exc:  # deleted meanwhile: nothing to refine
+                log.info("%s: no refined version queued: %s", series_id, exc)
+            else:
+                log.info("%s: job %s queued to refine its version", series_id, job.id)
+                if self.on_queued is not None:
+                    self.on_queued()
         if self.track_fn is not None and series_id not in self._to_track:
             self._to_track[series_id] = (request, 0)
 

@@ -56,7 +56,7 @@ class Worker:
         self.retrainer = Retrainer(
             store, settings, self.slots, self.name, on_served, train_fn, on_finished, on_storing
         )
-        self.ahead = AheadWork(store, settings, self.slots, prefetch_fn, track_fn)
+        self.ahead = AheadWork(store, settings, self.slots, prefetch_fn, track_fn, self.nudge)
         self.hierarchies = HierarchyVersions(store, settings, self.slots, hierarchy_fn)
         self._wake = asyncio.Event()
         self._last_job = float("-inf")  # loop time a job was last claimed or finished
@@ -148,13 +148,13 @@ class Worker:
 
     async def _run_job(self, job: Job, slot: int) -> None:
         try:
-            request = await self.retrainer.run(job, slot)
+            trained = await self.retrainer.run(job, slot)
         except Exception:  # the store failed us (or the series was deleted meanwhile)
             log.exception("job %s for %s could not be finished", job.id, job.series_id)
-            request = None
+            trained = None
         self._last_job = asyncio.get_running_loop().time()
-        if request is not None:
-            self.ahead.after_retrain(request)
+        if trained is not None:
+            self.ahead.after_retrain(trained.request, trained.fits_missing)
         # Its hierarchies look again whatever the outcome: the data they read changed even
         # when this series' own model was refused.
         await self.hierarchies.after_series(job.series_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 from exportcast.models.core import simulate
 from exportcast.models.digest import digest
 from exportcast.models.distributed.cluster import cluster_executor
-from exportcast.models.evaluation.auto import Learning, full_track, prefetch_next
+from exportcast.models.evaluation.auto import Learning, fill_now, full_track, prefetch_next
 from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.registry import AUTO_MEMBERS, get_model
@@ -50,11 +50,17 @@ class TrainRequest:
     flashes: tuple[Flash, ...] = ()  # partial-month figures: the next month's, and history
     country: str | None = None  # whose working days the flashes are read with
     targets: tuple[float, ...] = ()  # the series' default targets, for its track record
+    # False: learn from the backtest fits already cached and make none, so the version is
+    # served at once; the idle slots make the rest and a refined version follows.
+    fit_missing: bool = True
 
     def learning(self) -> Learning:
         executor = cluster_executor(self.dask_scheduler) if self.dask_scheduler else None
         return Learning(
-            cache_dir=self.cache_dir / self.series.id, jobs=self.jobs, executor=executor
+            cache_dir=self.cache_dir / self.series.id,
+            jobs=self.jobs,
+            executor=executor,
+            fit_missing=self.fit_missing,
         )
 
 
@@ -75,12 +81,16 @@ def train(request: TrainRequest) -> Simulation:
     )
 
 
-def prefetch(request: TrainRequest) -> int:
-    """While idle: the backtest fits the next month's retrain will learn from, into the
-    cache; the number of fits made."""
+def prefetch(request: TrainRequest) -> tuple[int, int]:
+    """While idle: the backtest fits the version just served did without (it learned from
+    those at hand), then those the next month's retrain will learn from, into the cache;
+    how many of the first are still missing (they cannot be made), and how many of the
+    second were made."""
     if request.model != "auto":
-        return 0
-    return prefetch_next(request.series, AUTO_MEMBERS, get_model, request.learning())
+        return 0, 0
+    how = request.learning()
+    missing = fill_now(request.series, AUTO_MEMBERS, get_model, how)
+    return missing, prefetch_next(request.series, AUTO_MEMBERS, get_model, how)
 
 
 def backtest_track(request: TrainRequest, group: int) -> list[dict] | None:
@@ -140,11 +150,21 @@ async def request_for(store: Store, settings: Settings, series_id: str) -> Train
         tuple(Flash(f.month, f.period, f.value) for f in flashes),
         record.country,
         tuple(record.targets),
+        fit_missing=not (settings.quick_versions and settings.prefetch),
     )
 
 
 class RetrainFailed(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A retrain stored and served: what it trained on, and how many backtest fits its
+    version did without (learned from those at hand: a refined version can follow)."""
+
+    request: TrainRequest
+    fits_missing: int = 0
 
 
 # Told of a version just stored and served, with the series' targets it was trained with.
@@ -174,8 +194,8 @@ class Retrainer:
         self.on_finished = on_finished  # called with "succeeded" or "failed", for /metrics
         self.on_storing = on_storing  # called with the series just before its version is stored
 
-    async def run(self, job: Job, slot: int) -> TrainRequest | None:
-        """The job to its end; the request it trained on when it succeeded."""
+    async def run(self, job: Job, slot: int) -> Trained | None:
+        """The job to its end; what it trained when it succeeded."""
         lease = Lease(job.id, self.worker, job.attempts)
         log.info("job %s: retraining %s (attempt %s)", job.id, job.series_id, job.attempts)
         work = asyncio.ensure_future(self._train_and_store(job, slot, lease))
@@ -218,7 +238,7 @@ class Retrainer:
             )
         self._count("succeeded")
         await self._finish(lease, "succeeded", record.version, None)
-        return request
+        return Trained(request, int(record.learned.get("fits_missing") or 0))
 
     def _count(self, outcome: str) -> None:
         if self.on_finished is not None:
