@@ -20,7 +20,12 @@ def test_a_new_series_is_served_from_the_prior_then_refined_by_its_own_backtests
         if 2010 * 12 <= gs.start + i < 2019 * 12
     ]
     settings = settings_for(
-        tmp_path, bootstrap=False, prefetch=True, quick_versions=True, track_after_idle_seconds=600
+        tmp_path,
+        bootstrap=False,
+        prefetch=True,
+        quick_versions=True,
+        track_after_idle_seconds=600,
+        cache_dir=tmp_path / "cache",  # cold: the run's shared cache may hold this series' fits
     )
     with TestClient(create_app(settings)) as client:
         created = client.post(

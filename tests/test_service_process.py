@@ -21,7 +21,8 @@ def test_a_first_start_says_what_it_is_doing_then_fits_ahead(tmp_path):
     backtests it did without, serves a version learned from them, and fits those the next
     month will need."""
     data_dir = tmp_path / "fresh"
-    with serving(data_dir, prefetch=True):
+    # A cold cache of its own: the run's shared one may hold the bundled series' fits.
+    with serving(data_dir, prefetch=True, EXPORTCAST_CACHE_DIR=str(data_dir / "cache")):
         log = data_dir / "serve.log"
         wait_for(
             lambda: "kr-exports: backtest fits ready: 0 the served" in log.read_text(),
