@@ -1,4 +1,4 @@
-"""The pooled prior: what thousands of other series' backtests say `auto` should learn,
+"""The pooled prior: what hundreds of other series' backtests say `auto` should learn,
 before a series has said anything of itself. A small versioned JSON file in the package.
 
 Every quantity is a function of the months known `m` (0-11), smooth by construction: each
