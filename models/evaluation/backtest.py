@@ -58,7 +58,6 @@ class Backtest(Results):
     def __init__(self) -> None:
         super().__init__()
         self.skipped: Skipped = {}
-        self.made = 0  # fits made by this run (not read from the cache)
         self.missing = 0  # fits neither cached nor made (the run was told not to fit)
 
 
@@ -154,7 +153,6 @@ def run(
             results.skipped[(model, origin)] = fitted  # never cached: tried again next run
         else:
             results[(model, origin)] = fitted
-            results.made += 1
             cache.put(keys[(model, origin)], model, fitted)
         done += 1
         if progress:

@@ -17,6 +17,7 @@ import numpy as np
 
 from exportcast.models.ensemble import allocate
 from exportcast.models.evaluation.scoring import Case
+from exportcast.models.prior.evidence import rest_ratio
 
 # A break: the members' recent one-step errors, weighted as in the ensemble, add up to more
 # than the 99th percentile of chi-square with 3 degrees of freedom.
@@ -78,20 +79,7 @@ def calibration_scale(past: Sequence[Case], level: float) -> float:
     the median; the factor is the finite-sample-corrected `level` quantile of that ratio.
     1.0 (no change) without enough history.
     """
-    ratios = []
-    for c in past:
-        if level not in c.intervals:
-            continue
-        low, high = c.intervals[level]
-        rest_med = c.median - c.year_to_date
-        rest_low, rest_high = low - c.year_to_date, high - c.year_to_date
-        rest_actual = c.actual - c.year_to_date
-        if min(rest_med, rest_low, rest_high, rest_actual) <= 0:
-            continue
-        half = (np.log(rest_high) - np.log(rest_low)) / 2
-        if half <= 0:
-            continue
-        ratios.append(abs(np.log(rest_actual / rest_med)) / half)
+    ratios = [r for c in past if (r := rest_ratio(c, level)) is not None]
     n = len(ratios)
     if n < MIN_CASES:
         return 1.0

@@ -32,6 +32,7 @@ from exportcast.models.evaluation.auto import case_at, cases_for, year_draws
 from exportcast.models.evaluation.backtest import ModelFactory, Progress
 from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.evaluation.scoring import Case
+from exportcast.models.prior import posterior as post
 from exportcast.models.prior.evidence import Evidence, concat, from_cases
 from exportcast.models.prior.features import NAMES, features
 from exportcast.models.prior.pooled import (
@@ -283,8 +284,6 @@ def _losses(prior: Prior, ev: Evidence, k: float) -> dict[str, float]:
     cases (they are in time order), predicts the second half, for each quantity: the
     members' weighted error (weights), the pinball loss of the 80% ratio quantiles (scale,
     spread), the squared miss of the shrunk growth (growth)."""
-    from exportcast.models.prior import posterior as post
-
     prior = replace(prior, pseudo_cases=dict.fromkeys(QUANTITIES, k))
     out = dict.fromkeys(QUANTITIES, 0.0)
     n = len(ev.member_m)
