@@ -128,6 +128,7 @@ def simulate(
         labels=labels,
         fit_seconds=fit_seconds,
         learned=learned,
+        published=series.values,
     )
 
 

@@ -31,6 +31,8 @@ class YearProjection:
     prob_at_least: dict[float, float]
     # How far `auto` was off on this year's horizon in its backtest (None: not learned).
     expected_error: dict[str, Any] | None = None
+    # target -> the pace it needs (None: no targets asked, or the months were not kept)
+    pace: dict[float, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,7 +46,27 @@ class YearProjection:
             },
             "prob_at_least": {amount_key(k): round(p, 4) for k, p in self.prob_at_least.items()},
             "expected_error": self.expected_error,
+            "pace": None
+            if self.pace is None
+            else {amount_key(k): pace_dict(p) for k, p in self.pace.items()},
         }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def pace_dict(p: Any) -> dict[str, Any]:
+    """A `pace.Pace` as JSON: amounts to 3 decimals, growth rates and shares to 4."""
+    return {
+        "months_left": p.months_left,
+        "needed": round(p.needed, 3),
+        "per_month": round(p.per_month, 3),
+        "growth_same_months": _rounded(p.growth_same_months, 4),
+        "growth_per_year": round(p.growth_per_year, 4),
+        "history_share": _rounded(p.history_share, 4),
+        "history_windows": p.history_windows,
+    }
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
+from exportcast.models.pace import pace
 from exportcast.models.references import PERCENTILES
 from exportcast.models.results import (
     Forecast,
@@ -44,6 +45,9 @@ class Simulation:
     labels: np.ndarray | None = field(default=None, repr=False)  # member index of each path
     fit_seconds: float = 0.0
     learned: dict[str, Any] = field(default_factory=dict)
+    # The published months the paths continue (what the pace a target needs is read from);
+    # None for a simulation stored before they were kept.
+    published: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def first_month(self) -> int:
@@ -117,6 +121,20 @@ def implausibility(sim: Simulation, series: MonthlySeries, factor: float = 4.0) 
     return None
 
 
+def published_series(sim: Simulation) -> MonthlySeries | None:
+    if sim.published is None or len(sim.published) < 24:
+        return None
+    start = sim.data_through - len(sim.published) + 1
+    return MonthlySeries(sim.series_id, sim.unit, start, np.asarray(sim.published, float))
+
+
+def _paces(sim: Simulation, year: int, targets: Sequence[float], ordered) -> dict | None:
+    series = published_series(sim) if targets else None
+    if series is None:
+        return None
+    return {t: pace(series, year, t, ordered.share_at_least(t)) for t in targets}
+
+
 def summarise(
     sim: Simulation,
     years: int = DEFAULT_YEARS,
@@ -140,6 +158,7 @@ def summarise(
             intervals={lv: _floats(o.central_interval(lv)) for lv in levels},
             prob_at_least={t: o.share_at_least(t) for t in targets},
             expected_error=by_horizon[i] if i < len(by_horizon) else None,
+            pace=_paces(sim, d.year, targets, o),
         )
         for i, (d, o) in enumerate(zip(draws, ordered, strict=True))
     ]

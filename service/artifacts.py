@@ -47,6 +47,7 @@ def _meta(sim: Simulation) -> dict[str, Any]:
         "actual_to_date": sim.actual_to_date,
         "fit_seconds": sim.fit_seconds,
         "learned": sim.learned,
+        "published": sim.published,
     }
     return json.loads(json.dumps(meta, default=_plain))
 
@@ -69,6 +70,7 @@ def _simulation(meta: dict, paths: np.ndarray, labels: np.ndarray) -> Simulation
         labels=labels,
         fit_seconds=meta["fit_seconds"],
         learned=meta["learned"],
+        published=None if meta.get("published") is None else np.asarray(meta["published"]),
     )
 
 

@@ -431,6 +431,27 @@ class ExpectedErrorOut(Out):
     )
 
 
+class PaceOut(Out):
+    """What a target needs of the months not yet published, and how often the series has
+    grown that fast; read beside `prob_at_least`, which says how likely the paths find it."""
+
+    months_left: int = Field(description="from the last published month to the year's end")
+    needed: float = Field(description="what the year's unpublished months must add up to")
+    per_month: float = Field(description="their average per month")
+    growth_same_months: float | None = Field(
+        description="that, as growth on the same months a year earlier (null where those "
+        "are not all published)"
+    )
+    growth_per_year: float = Field(
+        description="the yearly growth of the twelve-month total that reaches the target"
+    )
+    history_share: float | None = Field(
+        description="share of past windows of `months_left` months in which the twelve-month "
+        "total grew at least that much"
+    )
+    history_windows: int = Field(description="how many such windows the history has")
+
+
 class YearOut(Out):
     year: int
     months_observed: int = Field(description="months of the year already published (facts)")
@@ -443,6 +464,9 @@ class YearOut(Out):
         None,
         description="`auto`'s backtest error and coverage on this year's horizon with as many "
         "months known; null for a single model or beyond the horizons backtested",
+    )
+    pace: dict[str, PaceOut] | None = Field(
+        None, description="target amount -> the pace it needs (null without targets)"
     )
 
 

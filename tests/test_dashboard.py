@@ -76,6 +76,12 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         assert_drawn(browser, CHARTS)
         shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
         assert shown == billions(median)
+        # the pace the $1T target needs this year, as the API gives it
+        pace = forecast["years"][0]["pace"]["1000000"]
+        shown = browser.evaluate("document.querySelector('#pace-1000000 .value').textContent")
+        assert shown == billions(pace["per_month"])
+        note = browser.evaluate("document.querySelector('#pace-1000000 .note').textContent")
+        assert f"of {pace['history_windows']} past windows" in note
         rows = browser.evaluate("document.querySelectorAll('#table-annual tr').length")
         assert rows == 1 + len(forecast["years"])
         outlooks = browser.evaluate("document.querySelectorAll('#table-outlooks tr').length")

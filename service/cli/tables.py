@@ -80,4 +80,36 @@ def forecast_table(f: Forecast) -> str:
         lines.append(f"target {_billions(t.amount, f.unit)}: first year with P >= 50%: {first}")
         spread = ", ".join(f"{k}: {p:.1%}" for k, p in t.crossing_year.items() if p > 0)
         lines.append(f"  first year reached, over paths: {spread}")
+        lines.extend(pace_lines(f, t.amount))
     return "\n".join(lines)
+
+
+def pace_lines(f: Forecast, amount: float) -> list[str]:
+    """Per year, what the target needs of the months left and how often that happened."""
+    out = []
+    for y in f.years:
+        p = (y.pace or {}).get(amount)
+        if p is None:
+            continue
+        if p.needed <= 0:
+            out.append(
+                f"  {y.year}: reached with the published months; P {y.prob_at_least[amount]:.0%}"
+            )
+            continue
+        same = (
+            f", {p.growth_same_months:+.1%} on the same months a year earlier"
+            if p.growth_same_months is not None
+            else ""
+        )
+        history = (
+            f"; done in {p.history_share:.0%} of {p.history_windows} past windows"
+            if p.history_share is not None
+            else ""
+        )
+        out.append(
+            f"  {y.year}: needs {_billions(p.per_month, f.unit)} a month for "
+            f"{12 - y.months_observed} months{same}; the 12-month total growing "
+            f"{p.growth_per_year:+.1%} a year for {p.months_left} months{history}; "
+            f"P {y.prob_at_least[amount]:.0%}"
+        )
+    return out

@@ -54,6 +54,14 @@
     box.appendChild(card("interval-current", "80% interval", money(i80[0]) + " - " + money(i80[1])));
     Object.entries(y.prob_at_least).forEach(([t, p]) => {
       box.appendChild(card("p-" + t, "P(" + y.year + " >= " + money(Number(t)) + ")", pct(p)));
+      const need = (y.pace || {})[t];
+      if (need && need.needed > 0) {
+        const c = card("pace-" + t, "needed a month for " + money(Number(t)), money(need.per_month));
+        const same = need.growth_same_months === null ? "" : ((need.growth_same_months >= 0 ? "+" : "") + pct(need.growth_same_months) + " on a year earlier; ");
+        const seen = need.history_share === null ? "" : "grown that fast in " + pct(need.history_share) + " of " + need.history_windows + " past windows";
+        c.appendChild(el("div", { class: "note" }, same + seen));
+        box.appendChild(c);
+      }
     });
     const e = f.expected_error || {};
     const err = e.n ? e.mape_pct.toFixed(1) + "% (" + pct(e.coverage["80"]) + " in 80%)" : "-";
