@@ -49,9 +49,7 @@ def growth_history(series: MonthlySeries, months: int, factor: float) -> tuple[f
     return float(np.mean(ratios >= factor)), len(ratios)
 
 
-def pace(
-    series: MonthlySeries, year: int, target: float, probability: float | None = None
-) -> Pace:
+def pace(series: MonthlySeries, year: int, target: float, probability: float | None = None) -> Pace:
     """The pace `target` needs in `year` (the year in progress or a later one), from the
     series as published. `probability` is carried along (the paths' P(total >= target))."""
     last = series.end

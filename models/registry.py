@@ -13,6 +13,7 @@ from exportcast.models.families import prophet
 from exportcast.models.families.base import Model
 from exportcast.models.families.ets import ETS
 from exportcast.models.families.growth import Growth
+from exportcast.models.families.naive import Level, YoY
 from exportcast.models.families.sarima import SARIMA
 from exportcast.models.families.snaive import SeasonalNaive
 
@@ -22,6 +23,8 @@ SINGLE: dict[str, Callable[[], Model]] = {
     "prophet": prophet.ProphetModel,
     "growth": Growth,
     "snaive": SeasonalNaive,
+    "level": Level,
+    "yoy": YoY,
 }
 
 # Outside references for the accuracy benchmarks, not offered to users.

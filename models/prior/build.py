@@ -44,7 +44,12 @@ from exportcast.models.series import MonthlySeries
 
 DATASETS = ("m1", "m3", "tourism")
 MEMBERS = ("ets", "sarima", "growth")  # mixed, as `auto` mixes them
-CANDIDATES = (*MEMBERS, "snaive")  # scored too, so a member's admission can be measured
+CANDIDATES = (
+    *MEMBERS,
+    "snaive",
+    "level",
+    "yoy",
+)  # scored too, so a member's admission can be measured
 START = 2000 * 12  # every pool series is read as starting in January 2000
 
 
