@@ -33,7 +33,7 @@ from exportcast.models.nowcast.reading import read_latest, reading_record
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.results import Forecast
 from exportcast.models.series import MonthlySeries, format_month
-from exportcast.models.simulation import Simulation, summarise, validate_paths
+from exportcast.models.simulation import Simulation, pinned, summarise, validate_paths
 
 log = logging.getLogger("exportcast.models")
 
@@ -115,6 +115,7 @@ def simulate(
     if reading is not None:
         after = paths[:, 0] if reading.belief is not None else None
         learned = {**learned, "flash": reading_record(reading, before, after)}
+    paths = pinned(paths)
     validate_paths(paths, n_paths, horizon)
     return Simulation(
         series_id=series.id,

@@ -94,6 +94,18 @@ class Simulation:
         )
 
 
+# No month of a path goes above this (in the series' unit). A path of a boom compounded for
+# thirty years can pass float32's 3.4e38, the precision paths are stored and sorted in,
+# and turn into inf and then NaN in a served body. Anything near the ceiling is already
+# implausible by many orders of magnitude, so pinning it changes no answer anyone reads.
+CEILING = 1e30
+
+
+def pinned(paths: np.ndarray) -> np.ndarray:
+    """The paths with every month above `CEILING` pinned to it."""
+    return np.minimum(paths, CEILING)
+
+
 def validate_paths(paths: np.ndarray, n_paths: int, horizon: int) -> None:
     if paths.shape != (n_paths, horizon):
         raise ValueError(f"paths have shape {paths.shape}, expected {(n_paths, horizon)}")

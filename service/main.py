@@ -17,6 +17,7 @@ from exportcast.models.datasets import (
     load_bundled_flashes,
     load_bundled_items,
     load_bundled_references,
+    load_bundled_releases,
 )
 from exportcast.models.hierarchy.items import hierarchy_of
 from exportcast.models.series import Observation
@@ -94,6 +95,7 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports", with_items: b
         references=load_bundled_references(series_id),
         members=members,
         hierarchies=declared,
+        releases=load_bundled_releases(series_id),
     )
 
 

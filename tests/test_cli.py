@@ -16,16 +16,16 @@ def test_forecast_json_on_bundled_data(capsys):
     assert main(["forecast", "--json", "--model", "auto", "--paths", "1000"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["series"] == "kr-exports" and out["unit"] == "USD millions"
-    assert out["data_through"] == "2026-05"
-    assert out["model"] == "auto" and out["members"] == ["ets", "sarima", "growth"]
+    assert out["data_through"] == "2026-09"
+    assert out["model"] == "auto" and out["members"] == ["ets", "sarima", "growth", "theta"]
     assert set(out["weights"]) == set(out["members"])
-    assert out["expected_error"]["m"] == 5
+    assert out["expected_error"]["m"] == 9
     assert out["levels"] == [80.0, 95.0]
     years = out["years"]
     assert [y["year"] for y in years] == [2026, 2027, 2028, 2029, 2030]
     y2026 = years[0]
-    assert y2026["months_observed"] == 5
-    assert y2026["actual_to_date"] == pytest.approx(394_461.47, rel=1e-6)
+    assert y2026["months_observed"] == 9
+    assert y2026["actual_to_date"] == pytest.approx(814_837.855, rel=1e-6)
     lo80, hi80 = y2026["intervals"]["80"]
     lo95, hi95 = y2026["intervals"]["95"]
     assert y2026["actual_to_date"] < lo95 <= lo80 <= y2026["median"] <= hi80 <= hi95
@@ -38,13 +38,13 @@ def test_forecast_json_on_bundled_data(capsys):
     for t in out["targets"]:
         assert sum(t["crossing_year"].values()) == pytest.approx(1.0, abs=1e-3)
         assert "later" in t["crossing_year"]
-    assert out["monthly"][0]["month"] == "2026-06"
+    assert out["monthly"][0]["month"] == "2026-10"
 
 
 def test_forecast_table_reads_well(capsys):
     assert main(["forecast", "--model", "snaive", "--years", "2"]) == 0
     text = capsys.readouterr().out
-    assert "data through 2026-05" in text
+    assert "data through 2026-09" in text
     assert "2026" in text and "2027" in text and "80% interval" in text
     assert "target $1,000.0B" in text
 
@@ -198,7 +198,7 @@ def settings_env(monkeypatch):
 
 def test_ingest_names_the_store_it_looked_in(tmp_path, capsys, settings_env):
     batch = tmp_path / "june.csv"
-    batch.write_text("month,value\n2026-06,80500\n")
+    batch.write_text("month,value\n2026-10,80500\n")
     empty = tmp_path / "elsewhere"
     settings_env("EXPORTCAST_DATA_DIR", str(empty))
     assert main(["ingest", str(batch), "--series", "kr-exports"]) == 2

@@ -94,7 +94,7 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         before = browser.evaluate("performance.timeOrigin")
         job = api.post(
             "/v1/series/kr-exports/observations",
-            json={"observations": [{"month": "2026-06", "value": 84000.0}]},
+            json={"observations": [{"month": "2026-10", "value": 84000.0}]},
             headers=AUTH,
         ).json()["job"]
 
@@ -108,7 +108,7 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         assert browser.evaluate("performance.timeOrigin") == before  # the same page
         after = api.get("/v1/series/kr-exports/forecast").json()
         shown = browser.evaluate("document.querySelector('#data-through .value').textContent")
-        assert shown == after["data_through"] == "2026-06"
+        assert shown == after["data_through"] == "2026-10"
         shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
         assert shown == billions(after["years"][0]["median"])
         # The API docs render offline too: Swagger UI from the service's own files.
@@ -138,7 +138,7 @@ def test_the_report_is_one_self_contained_page_that_draws_offline(tmp_path, brow
     assert not re.findall(r"<script[^>]+src=|<link[^>]+href=", text)
     config = json.loads(re.search(r"window\.EXPORTCAST = (\{.*?\});</script>", text, re.S)[1])
     forecast = config["data"]["forecast"]
-    assert forecast["series"] == "kr-exports" and forecast["data_through"] == "2026-05"
+    assert forecast["series"] == "kr-exports" and forecast["data_through"] == "2026-09"
     assert len(config["data"]["track"]["references"]) == 5
     browser.open(out.as_uri())
     browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)

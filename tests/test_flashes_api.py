@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
+from exportcast.models.datasets import load_bundled_flashes
 from exportcast.service.main import create_app
 from tests.service_helpers import AUTH, settings_for, wait_job, wait_ready
 
@@ -28,8 +29,8 @@ def flash_rows(data_dir) -> int:
 
 def test_the_bundled_series_comes_with_its_flashes_and_calendar(client):
     listed = client.get(URL).json()["flashes"]
-    assert len(listed) == 250
-    assert listed[-1]["month"] == "2026-05" and listed[-1]["period"] == "d1_20"
+    assert len(listed) == len(load_bundled_flashes())
+    assert listed[-1]["month"] == "2026-09" and listed[-1]["period"] == "d1_20"
     assert client.get("/v1/series/kr-exports").json()["country"] == "KR"
     # Every bundled flash's month is published: none is used, none is claimed.
     assert client.get("/v1/series/kr-exports/forecast").json()["flash"] is None
@@ -39,18 +40,18 @@ def test_a_flash_sharpens_the_next_version_until_its_month_arrives(client, data_
     before = client.get("/v1/series/kr-exports/forecast").json()
     r = client.post(
         URL,
-        json={"flashes": [{"month": "2026-06", "period": "d1_20", "value": 62000}]},
+        json={"flashes": [{"month": "2026-10", "period": "d1_20", "value": 62000}]},
         headers=AUTH,
     )
     assert r.status_code == 202, r.text
-    assert r.json()["new"] == [{"month": "2026-06", "period": "d1_20"}]
+    assert r.json()["new"] == [{"month": "2026-10", "period": "d1_20"}]
     job = wait_job(client, r.json()["job"]["id"])
     assert job["status"] == "succeeded", job
     body = client.get("/v1/series/kr-exports/forecast").json()
     assert body["model_version"] == job["model_version"]
     flash = body["flash"]
-    assert flash["month"] == "2026-06" and flash["period"] == "d1_20" and flash["used"]
-    assert flash["history_months"] == 125 and flash["value"] == 62000
+    assert flash["month"] == "2026-10" and flash["period"] == "d1_20" and flash["used"]
+    assert flash["history_months"] == 129 and flash["value"] == 62000
     before_lo, before_hi = flash["month_before"]["intervals"]["80"]
     after_lo, after_hi = flash["month_after"]["intervals"]["80"]
     assert after_hi - after_lo < 0.7 * (before_hi - before_lo)
@@ -63,49 +64,49 @@ def test_a_flash_sharpens_the_next_version_until_its_month_arrives(client, data_
     # June's full figure supersedes the flash: the next version uses none, both are kept.
     r = client.post(
         "/v1/series/kr-exports/observations",
-        json={"observations": [{"month": "2026-06", "value": 88000}]},
+        json={"observations": [{"month": "2026-10", "value": 88000}]},
         headers=AUTH,
     )
     assert wait_job(client, r.json()["job"]["id"])["status"] == "succeeded"
     after = client.get("/v1/series/kr-exports/forecast").json()
-    assert after["data_through"] == "2026-06" and after["flash"] is None
-    assert client.get(URL).json()["flashes"][-1]["month"] == "2026-06"
+    assert after["data_through"] == "2026-10" and after["flash"] is None
+    assert client.get(URL).json()["flashes"][-1]["month"] == "2026-10"
 
 
 def test_a_revised_flash_keeps_its_earlier_vintage(client):
-    row = {"month": "2026-06", "period": "d1_10", "value": 27000}
+    row = {"month": "2026-10", "period": "d1_10", "value": 27000}
     first = client.post(URL, json={"flashes": [row]}, headers=AUTH).json()
     assert first["new"] and not first["revised"]
     first_seen = client.get(URL).json()["flashes"][-1]["recorded_at"]
     again = client.post(URL, json={"flashes": [row]}, headers=AUTH).json()
-    assert again["unchanged"] == [{"month": "2026-06", "period": "d1_10"}]
+    assert again["unchanged"] == [{"month": "2026-10", "period": "d1_10"}]
     assert again["job"] is None  # nothing changed, nothing to retrain
     revised = client.post(URL, json={"flashes": [{**row, "value": 27500}]}, headers=AUTH).json()
-    assert revised["revised"] == [{"month": "2026-06", "period": "d1_10"}]
+    assert revised["revised"] == [{"month": "2026-10", "period": "d1_10"}]
     assert client.get(URL).json()["flashes"][-1]["value"] == 27500
     then = client.get(URL, params={"as_of": first_seen}).json()["flashes"][-1]
-    assert then["month"] == "2026-06" and then["value"] == 27000
+    assert then["month"] == "2026-10" and then["value"] == 27000
 
 
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ({"flashes": [{"month": "2026-08", "period": "d1_10", "value": 1}]}, "past 2026-06"),
-        ({"flashes": [{"month": "2026-06", "period": "d1_15", "value": 1}]}, "d1_10, d1_20"),
-        ({"flashes": [{"month": "2026-06", "period": "d1_10", "value": -3}]}, "must be > 0"),
-        ({"flashes": [{"month": "2026-06", "period": "d1_10", "value": "1e400"}]}, "above"),
-        ({"flashes": [{"month": "2026-06", "value": 1}]}, '"period"'),
+        ({"flashes": [{"month": "2026-12", "period": "d1_10", "value": 1}]}, "past 2026-10"),
+        ({"flashes": [{"month": "2026-10", "period": "d1_15", "value": 1}]}, "d1_10, d1_20"),
+        ({"flashes": [{"month": "2026-10", "period": "d1_10", "value": -3}]}, "must be > 0"),
+        ({"flashes": [{"month": "2026-10", "period": "d1_10", "value": "1e400"}]}, "above"),
+        ({"flashes": [{"month": "2026-10", "value": 1}]}, '"period"'),
         ({"observations": []}, 'body must be {"flashes"'),
         (
             {
                 "flashes": [
-                    {"month": "2026-06", "period": "d1_10", "value": 30000},
-                    {"month": "2026-06", "period": "d1_20", "value": 20000},
+                    {"month": "2026-10", "period": "d1_10", "value": 30000},
+                    {"month": "2026-10", "period": "d1_20", "value": 20000},
                 ]
             },
             "below its d1_10",
         ),
-        ({"flashes": [{"month": "2026-05", "period": "d1_20", "value": 1}]}, "below d1_10"),
+        ({"flashes": [{"month": "2026-09", "period": "d1_20", "value": 1}]}, "below d1_10"),
     ],
 )
 def test_bad_flashes_are_named_and_nothing_is_stored(client, data_dir, body, named):
@@ -117,19 +118,20 @@ def test_bad_flashes_are_named_and_nothing_is_stored(client, data_dir, body, nam
 
 
 def test_flashes_need_the_token_and_a_known_series(client, data_dir):
-    row = {"flashes": [{"month": "2026-06", "period": "d1_10", "value": 27000}]}
+    stored = flash_rows(data_dir)
+    row = {"flashes": [{"month": "2026-10", "period": "d1_10", "value": 27000}]}
     assert client.post(URL, json=row).status_code == 401
     assert client.post(URL, json=row, headers={"Authorization": "Bearer no"}).status_code == 403
     assert client.post("/v1/series/nope/flashes", json=row, headers=AUTH).status_code == 404
-    assert flash_rows(data_dir) == 250
+    assert flash_rows(data_dir) == stored
 
 
 def test_flashes_as_csv(client):
-    text = "month,period,value\n2026-06,d1_10,27000\n2026-06,d1_20,61000\n"
+    text = "month,period,value\n2026-10,d1_10,27000\n2026-10,d1_20,61000\n"
     r = client.post(URL, content=text, headers={**AUTH, "Content-Type": "text/csv"})
     assert r.status_code == 202, r.text
     assert len(r.json()["new"]) == 2
-    bad = "month,period,value\n2026-06,d1_10,abc\n"
+    bad = "month,period,value\n2026-10,d1_10,abc\n"
     r = client.post(URL, content=bad, headers={**AUTH, "Content-Type": "text/csv"})
     assert r.status_code == 422 and r.json()["errors"][0]["line"] == 2
 

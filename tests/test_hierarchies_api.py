@@ -34,13 +34,13 @@ def test_the_bundled_items_are_served_as_a_hierarchy_that_adds_up(client):
     assert len(listed["items"]) == 10
     assert listed["items"]["semiconductors"] == "kr-exports.semiconductors"
     assert listed["nodes"][0] == "total" and listed["nodes"][-1] == "other"
-    assert listed["data_through"] == "2026-05"
+    assert listed["data_through"] == "2026-06"  # the items end there, the total later
     body = client.get(f"/v1/hierarchies/{HID}").json()
     assert body["method"] == "top_down" and body["version"] == 1
     assert set(body["nodes"]) == set(listed["nodes"])
     assert body["coherence"]["largest_gap"] == 0.0
     total = body["nodes"]["total"]["years"][0]
-    assert total["year"] == 2026 and total["months_observed"] == 5
+    assert total["year"] == 2026 and total["months_observed"] == 6
     known = sum(body["nodes"][n]["years"][0]["actual_to_date"] for n in listed["nodes"][1:])
     assert known == pytest.approx(total["actual_to_date"], rel=1e-9)  # published: facts
     assert set(total["prob_at_least"]) == {"700000", "1000000"}  # the total's own targets

@@ -33,7 +33,7 @@ def test_the_bundled_items_are_the_ten_kcs_items_2016_to_2026(bundled):
     assert len(hierarchy.items) == 10 and "semiconductors" in hierarchy.items
     assert hierarchy.nodes == (TOTAL, *hierarchy.items, OTHER)
     semis = nodes["semiconductors"]
-    assert semis.months[0] == "2016-01" and semis.months[-1] == "2026-05"
+    assert semis.months[0] == "2016-01" and semis.months[-1] == "2026-06"
     # other is the total less the items, month by month, over the months they share
     total = nodes[TOTAL].values[-len(semis.values) :]
     items = np.sum([nodes[i].values for i in hierarchy.items], axis=0)
@@ -164,7 +164,7 @@ def test_a_forecast_of_the_bundled_items_adds_up_and_reads_from_the_same_paths(b
     )
     # Each node keeps its published months as facts; the year totals add up path by path.
     year = {n: s.year_draws[0] for n, s in coherent.sims.items()}
-    assert year[TOTAL].months_observed == 5
+    assert year[TOTAL].months_observed == 6
     assert year[TOTAL].actual_to_date == pytest.approx(nodes[TOTAL].year_to_date(2026)[1])
     np.testing.assert_allclose(
         year[TOTAL].totals, np.sum([year[n].totals for n in hierarchy.bottom], axis=0)
@@ -176,15 +176,15 @@ def test_a_forecast_of_the_bundled_items_adds_up_and_reads_from_the_same_paths(b
     assert body["coherence"]["largest_gap"] == 0.0
     assert set(body["nodes"]) == set(hierarchy.nodes)
     # Coherence against a sum made here, not by the code under test: each bottom node's
-    # 2026 and 2027 totals by hand, its published Jan-May from its own series plus its
+    # 2026 and 2027 totals by hand, its published Jan-Jun from its own series plus its
     # path's months, added up; the body's total is read from the total's own year draws.
     first = 2026 * 12
     by_hand = {}
     for n in hierarchy.nodes:
-        published = nodes[n].values[first - nodes[n].start :]  # Jan-May 2026
-        assert len(published) == 5
+        published = nodes[n].values[first - nodes[n].start :]  # Jan-Jun 2026 (items end there)
+        assert len(published) == 6
         by_hand[n] = np.stack(
-            [published.sum() + paths[n][:, :7].sum(axis=1), paths[n][:, 7:19].sum(axis=1)]
+            [published.sum() + paths[n][:, :6].sum(axis=1), paths[n][:, 6:18].sum(axis=1)]
         )
     items_and_other = np.sum([by_hand[n] for n in hierarchy.bottom], axis=0)
     np.testing.assert_allclose(by_hand[TOTAL], items_and_other, rtol=1e-12)
@@ -257,7 +257,7 @@ def test_the_backtest_scores_direct_and_reconciled_on_the_same_origins(bundled, 
     # top-down keeps the total's own draws: its total is the direct one, case by case
     for direct, top in zip(by_model[DIRECT], by_model["top_down"], strict=True):
         assert top.median == pytest.approx(direct.median, rel=1e-9)
-    assert [(p["year"], p["m"]) for p in report.path] == [(2026, m) for m in range(6)]
+    assert [(p["year"], p["m"]) for p in report.path] == [(2026, m) for m in range(7)]
     semis = report.score("semiconductors:direct", "all")
     assert semis is not None and semis.n == 24
 

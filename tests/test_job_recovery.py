@@ -102,8 +102,8 @@ def test_the_service_reruns_a_job_whose_worker_died(data_dir):
     store = open_store(f"sqlite:///{data_dir / 'exportcast.db'}")
     try:
         before = store.get_series("kr-exports").active_version
-        outcome = store.ingest("kr-exports", [month("2026-05", 81_000.0)])
-        assert outcome.revised_months == [parse_month("2026-05")]
+        outcome = store.ingest("kr-exports", [month("2026-09", 81_000.0)])
+        assert outcome.revised_months == [parse_month("2026-09")]
         store.claim_job("killed-server", 0.5)  # running, and nobody will heartbeat it
     finally:
         store.close()

@@ -39,7 +39,7 @@ def test_metrics_count_and_time_requests_and_expose_forecasts(data_dir):
         assert client.request("BREW", "/healthz").status_code == 405
         job = client.post(
             "/v1/series/kr-exports/observations",
-            json={"observations": [{"month": "2026-06", "value": 80000}]},
+            json={"observations": [{"month": "2026-10", "value": 80000}]},
             headers=AUTH,
         ).json()["job"]
         assert wait_job(client, job["id"])["status"] == "failed"

@@ -48,7 +48,7 @@ def test_paths_continue_from_the_last_months_on_real_data(fitted, kr, name):
 
 def test_auto_learns_its_weights_and_calibration_from_the_past(fitted):
     auto = fitted["auto"]
-    assert auto.members == ("ets", "sarima", "growth")
+    assert auto.members == ("ets", "sarima", "growth", "theta")
     weights = auto.weights
     assert sum(weights.values()) == pytest.approx(1.0)
     assert all(w > 0 for w in weights.values())
@@ -56,12 +56,12 @@ def test_auto_learns_its_weights_and_calibration_from_the_past(fitted):
     learned = auto.learned
     assert 0.3 < learned["calibration_scale"] < 3
     expected = learned["expected_error"]
-    assert expected["m"] == 5 and expected["n"] >= 10 and expected["years"][1] == 2025
+    assert expected["m"] == 9 and expected["n"] >= 10 and expected["years"][1] == 2025
     assert 0 < expected["mape_pct"] < 20
     by_m = learned["backtest"]["mape_pct_by_m"]
-    # The months known around 5 whose cases the kernel counts, nothing beyond them.
+    # The months known around 9 whose cases the kernel counts, nothing beyond them.
     assert set(by_m) == {"auto", "ets", "sarima", "growth"}
-    assert set(by_m["auto"]) == {str(m) for m in kernel_months(5)} == {"3", "4", "5", "6", "7"}
+    assert set(by_m["auto"]) == {str(m) for m in kernel_months(9)} == {"7", "8", "9", "10", "11"}
 
 
 def test_without_learning_auto_mixes_equally(synthetic_series):
@@ -120,20 +120,39 @@ def test_allocate_hands_out_every_path(n, weights):
 
 def test_simulation_summary_on_real_data(kr):
     sim = simulate(kr, "ets", years=5, n_paths=1000, seed=3)
-    assert format_month(sim.data_through) == "2026-05"
-    assert sim.horizon == 7 + 48
+    assert format_month(sim.data_through) == "2026-09"
+    assert sim.horizon == 3 + 48
     result = summarise(sim, years=5, levels=(80, 95), targets=(700_000, 1_000_000))
     first = result.years[0]
-    assert first.year == 2026 and first.months_observed == 5
+    assert first.year == 2026 and first.months_observed == 9
     assert first.actual_to_date == pytest.approx(kr.year_to_date(2026)[1])
-    # Every path's 2026 total contains the published Jan-May, so no total is below them.
+    # Every path's 2026 total contains the published Jan-Sep, so no total is below them.
     assert first.intervals[95][0] > first.actual_to_date
     lo80, hi80 = first.intervals[80]
     lo95, hi95 = first.intervals[95]
     assert lo95 <= lo80 <= first.median <= hi80 <= hi95
     assert [y.year for y in result.years] == [2026, 2027, 2028, 2029, 2030]
-    assert len(result.monthly) == 55
+    assert len(result.monthly) == 51
     # Fewer calendar years can be read from the same paths; more cannot.
     assert len(summarise(sim, years=2).years) == 2
     with pytest.raises(ValueError, match="cover 5 calendar years"):
         summarise(sim, years=6)
+
+
+def test_a_boom_compounded_for_thirty_years_stays_finite_where_it_is_stored():
+    """Semiconductors doubled in the year to June 2026: ets compounds that for 30 years
+    past float32's range. The paths are pinned below it, so the stored (float32) paths and
+    every total read from them stay finite."""
+    from exportcast.models.datasets import load_bundled_items
+    from exportcast.models.simulation import CEILING
+
+    semis = load_bundled_items()["kcs10:semiconductors"]
+    sim = simulate(semis, "ets", years=30, n_paths=2000, seed=0)
+    raw = get_model("ets").fit(semis).sample_paths(sim.horizon, 2000, 0)
+    with np.errstate(over="ignore"):
+        assert not np.all(np.isfinite(raw.astype(np.float32)))  # what there was to pin
+    assert sim.paths.max() <= CEILING
+    assert np.all(np.isfinite(sim.paths.astype(np.float32)))
+    summary = summarise(sim, years=30, targets=(1e6,)).to_dict()
+    for year in summary["years"]:
+        assert np.isfinite(year["median"]) and np.all(np.isfinite(year["intervals"]["95"]))

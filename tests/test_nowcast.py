@@ -33,7 +33,7 @@ def test_working_days_know_korean_holidays():
 def test_bundled_flashes_are_cumulative_and_complete():
     flashes = load_bundled_flashes()
     months = {f.month for f in flashes}
-    assert min(months) == parse_month("2016-01") and max(months) == parse_month("2026-05")
+    assert min(months) == parse_month("2016-01") and max(months) == parse_month("2026-09")
     by_key = {(f.month, f.period): f.value for f in flashes}
     assert all(by_key[(m, "d1_20")] > by_key[(m, "d1_10")] for m in months)
 

@@ -98,13 +98,13 @@ def test_every_documented_route_answers_as_documented(served):
     flashes = "/v1/series/{series_id}/flashes"
     bad = client.post(
         flashes.format(series_id="kr-exports"),
-        json={"flashes": [{"month": "2026-09", "period": "d1_10", "value": 1}]},
+        json={"flashes": [{"month": "2027-01", "period": "d1_10", "value": 1}]},
         headers=AUTH,
     )
     assert check(doc, flashes, "post", bad)["errors"]
     good = client.post(
         flashes.format(series_id="kr-exports"),
-        json={"flashes": [{"month": "2026-06", "period": "d1_20", "value": 62000}]},
+        json={"flashes": [{"month": "2026-10", "period": "d1_20", "value": 62000}]},
         headers=AUTH,
     )
     wait_job(client, check(doc, flashes, "post", good)["job"]["id"])
@@ -135,7 +135,7 @@ def test_every_documented_route_answers_as_documented(served):
     assert check(doc, path, "post", bad)["errors"]
     good = client.post(
         path.format(series_id="kr-exports"),
-        json={"observations": [{"month": "2026-06", "value": 80500}]},
+        json={"observations": [{"month": "2026-10", "value": 80500}]},
         headers=AUTH,
     )
     job = check(doc, path, "post", good)["job"]

@@ -143,7 +143,7 @@ def test_a_session_cookie_never_authorises_a_write(gated):
     gated.cookies.set(SESSION_COOKIE, sign_in(gated))
     r = gated.post(
         "/v1/series/kr-exports/observations",
-        json={"observations": [{"month": "2026-06", "value": 80500}]},
+        json={"observations": [{"month": "2026-10", "value": 80500}]},
     )
     assert r.status_code == 401
     assert gated.delete("/v1/series/kr-exports").status_code == 401

@@ -11,12 +11,12 @@ def test_bundled_series_is_the_official_record(kr):
     assert kr.id == "kr-exports"
     assert kr.unit == "USD millions"
     assert format_month(kr.start) == "2000-01"
-    assert format_month(kr.end) == "2026-05"
+    assert format_month(kr.end) == "2026-09"
     # Calendar-year sums against the official totals (2025: $709.3B, within 0.03%).
     months, total_2025 = kr.year_to_date(2025)
     assert months == 12
     assert total_2025 == pytest.approx(709_330, rel=3e-4)
-    assert kr.year_to_date(2026)[0] == 5
+    assert kr.year_to_date(2026)[0] == 9
 
 
 def test_month_round_trip():
@@ -103,4 +103,4 @@ def test_unknown_bundled_series():
 def test_through_cuts_without_look_ahead(kr):
     cut = kr.through(parse_month("2025-12"))
     assert format_month(cut.end) == "2025-12"
-    assert len(cut.values) == len(kr.values) - 5
+    assert len(cut.values) == len(kr.values) - 9

@@ -65,8 +65,8 @@ def test_first_start_is_not_ready_until_the_bundled_series_is_trained(tmp_path):
                 "targets": [700000.0, 1000000.0],
                 "country": "KR",
                 "first_month": "2000-01",
-                "last_month": "2026-05",
-                "n_observations": 317,
+                "last_month": "2026-09",
+                "n_observations": 321,
                 "active_model_version": 1,
             }
         ]
@@ -76,9 +76,9 @@ def test_forecast_of_the_active_version(client):
     r = forecast(client)
     assert r.status_code == 200
     body = r.json()
-    assert body["data_through"] == "2026-05" and body["model_version"] == 1
+    assert body["data_through"] == "2026-09" and body["model_version"] == 1
     y = body["years"][0]
-    assert y["year"] == 2026 and y["months_observed"] == 5
+    assert y["year"] == 2026 and y["months_observed"] == 9
     assert y["actual_to_date"] < y["intervals"]["95"][0] < y["median"] < y["intervals"]["95"][1]
     assert set(y["prob_at_least"]) == {"700000", "1000000"}
     assert [t["amount"] for t in body["targets"]] == [700000.0, 1000000.0]
@@ -88,42 +88,43 @@ def test_forecast_of_the_active_version(client):
 def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
     before = forecast(client)
     r = post(
-        client, [{"month": "2026-05", "value": 81000.0}, {"month": "2026-06", "value": 80123.4}]
+        client, [{"month": "2026-09", "value": 81000.0}, {"month": "2026-10", "value": 80123.4}]
     )
     assert r.status_code == 202, r.text
     accepted = r.json()
     assert accepted["accepted"] == 2
-    assert accepted["new_months"] == ["2026-06"] and accepted["revised_months"] == ["2026-05"]
+    assert accepted["new_months"] == ["2026-10"] and accepted["revised_months"] == ["2026-09"]
     job = wait_job(client, accepted["job"]["id"])
     assert job["status"] == "succeeded", job
     assert job["model_version"] == 2 and job["started_at"] and job["finished_at"]
     after = forecast(client)
-    assert after.json()["data_through"] == "2026-06"
+    assert after.json()["data_through"] == "2026-10"
     assert after.json()["model_version"] == 2
     assert after.headers["etag"] != before.headers["etag"]
     y2026 = after.json()["years"][0]
-    assert y2026["months_observed"] == 6
-    may = load_bundled().values[-1]
-    expected = 394461.47 - may + 81000.0 + 80123.4  # the revision replaces May, June is added
+    assert y2026["months_observed"] == 10
+    series = load_bundled()
+    # the revision replaces September, October is added
+    expected = series.year_to_date(2026)[1] - series.values[-1] + 81000.0 + 80123.4
     assert y2026["actual_to_date"] == pytest.approx(expected, abs=0.01)
     versions = client.get("/v1/series/kr-exports/models").json()["versions"]
     assert [(v["version"], v["active"], v["status"]) for v in versions] == [
         (2, True, "active"),
         (1, False, "standby"),
     ]  # newest first
-    assert versions[0]["data_through"] == "2026-06"
-    assert versions[0]["members"] == ["ets", "sarima", "growth"]
+    assert versions[0]["data_through"] == "2026-10"
+    assert versions[0]["members"] == ["ets", "sarima", "growth", "theta"]
     # The version keeps the backtest it learned from; the forecast says what to expect.
     info = versions[0]["learned"]
-    # The months known around 6 (data through June), as the kernel weighs them.
-    assert set(info["backtest"]["mape_pct_by_m"]["auto"]) == {"4", "5", "6", "7", "8"}
-    assert after.json()["expected_error"]["m"] == 6
+    # The months known around 10 (data through October), as the kernel weighs them.
+    assert set(info["backtest"]["mape_pct_by_m"]["auto"]) == {"8", "9", "10", "11"}
+    assert after.json()["expected_error"]["m"] == 10
     assert 0 < after.json()["expected_error"]["mape_pct"] < 10
     # Each later year says how far its horizon was off in the backtest, at the same m.
     assert set(info["backtest"]["mape_pct_by_horizon"]["auto"]) == {"1", "2", "3", "4", "5"}
     for h, year in enumerate(after.json()["years"], start=1):
         expected_error = year["expected_error"]
-        assert (expected_error["m"], expected_error["horizon"]) == (6, h)
+        assert (expected_error["m"], expected_error["horizon"]) == (10, h)
         assert expected_error["n"] >= 10 and expected_error["coverage"]["80"] is not None
     assert after.json()["years"][0]["expected_error"] == after.json()["expected_error"]
     assert set(after.json()["horizon_calibration"]) == {"2", "3", "4", "5"}
@@ -131,25 +132,25 @@ def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
     # the current year's median moved from the one to the other.
     record = client.get("/v1/series/kr-exports/track-record", params={"year": 2026}).json()
     live = [p for p in record["points"] if p["source"] == "live"]
-    assert [(p["version"], p["data_through"]) for p in live] == [(1, "2026-05"), (2, "2026-06")]
+    assert [(p["version"], p["data_through"]) for p in live] == [(1, "2026-09"), (2, "2026-10")]
     medians = [before.json()["years"][0]["median"], after.json()["years"][0]["median"]]
     assert [p["median"] for p in live] == pytest.approx(medians, rel=1e-6)
     samples = scrape(client)
     kr = {"series": "kr-exports"}
     change = value(samples, "exportcast_current_year_median_change_ratio", **kr, year="2026")
     assert change == pytest.approx(medians[1] / medians[0] - 1, rel=1e-4)
-    assert value(samples, "exportcast_data_through_month", **kr) == 202606
+    assert value(samples, "exportcast_data_through_month", **kr) == 202610
     assert 0 <= value(samples, "exportcast_model_version_age_seconds", **kr) < 3600
 
 
 def test_csv_body_is_accepted(client):
     r = client.post(
         "/v1/series/kr-exports/observations",
-        content="month,value\n2026-06,80000\n2026-07,81000\n",
+        content="month,value\n2026-10,80000\n2026-11,81000\n",
         headers={**AUTH, "content-type": "text/csv"},
     )
     assert r.status_code == 202, r.text
-    assert r.json()["new_months"] == ["2026-06", "2026-07"]
+    assert r.json()["new_months"] == ["2026-10", "2026-11"]
 
 
 def test_a_bad_batch_names_every_bad_row_and_stores_nothing(client, data_dir):
@@ -158,10 +159,10 @@ def test_a_bad_batch_names_every_bad_row_and_stores_nothing(client, data_dir):
     r = post(
         client,
         [
-            {"month": "2026-06", "value": 80000},
-            {"month": "2026-07", "value": -1},
+            {"month": "2026-10", "value": 80000},
+            {"month": "2026-11", "value": -1},
             {"month": "2026-8", "value": 5},
-            {"month": "2026-09", "value": "lots"},
+            {"month": "2027-01", "value": "lots"},
             {"month": "2026-10"},
         ],
     )
@@ -180,16 +181,16 @@ def test_a_bad_batch_names_every_bad_row_and_stores_nothing(client, data_dir):
 
 
 def test_a_batch_that_leaves_a_gap_is_refused_whole(client):
-    r = post(client, [{"month": "2026-06", "value": 80000}, {"month": "2026-08", "value": 80000}])
+    r = post(client, [{"month": "2026-10", "value": 80000}, {"month": "2026-12", "value": 80000}])
     assert r.status_code == 422
-    assert "2026-07" in r.json()["errors"][0]["message"]
-    assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-05"
+    assert "2026-11" in r.json()["errors"][0]["message"]
+    assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-09"
 
 
 def test_bad_csv_rows_are_named_by_line(client):
     r = client.post(
         "/v1/series/kr-exports/observations",
-        content="month,value\n2026-06,80000\n2026-07,abc\n",
+        content="month,value\n2026-10,80000\n2026-11,abc\n",
         headers={**AUTH, "content-type": "text/csv"},
     )
     assert r.status_code == 422
@@ -213,16 +214,16 @@ def test_unparseable_and_unsupported_bodies(client):
 
 def test_a_revision_keeps_the_earlier_vintage(client):
     before = client.get("/v1/series/kr-exports/observations").json()["observations"]
-    may = next(o for o in before if o["month"] == "2026-05")
+    may = next(o for o in before if o["month"] == "2026-09")
     moment = may["recorded_at"]
-    r = post(client, [{"month": "2026-05", "value": 81999.9}])
-    assert r.json()["revised_months"] == ["2026-05"]
+    r = post(client, [{"month": "2026-09", "value": 81999.9}])
+    assert r.json()["revised_months"] == ["2026-09"]
     now = client.get("/v1/series/kr-exports/observations").json()["observations"]
-    assert next(o for o in now if o["month"] == "2026-05")["value"] == 81999.9
+    assert next(o for o in now if o["month"] == "2026-09")["value"] == 81999.9
     then = client.get("/v1/series/kr-exports/observations", params={"as_of": moment}).json()[
         "observations"
     ]
-    assert next(o for o in then if o["month"] == "2026-05")["value"] == may["value"]
+    assert next(o for o in then if o["month"] == "2026-09")["value"] == may["value"]
     assert len(then) == len(now)
     # Before anything was recorded, nothing was known.
     empty = client.get(
@@ -230,8 +231,8 @@ def test_a_revision_keeps_the_earlier_vintage(client):
     )
     assert empty.json()["observations"] == []
     # Sending the same value again is not a revision and queues nothing.
-    again = post(client, [{"month": "2026-05", "value": 81999.9}]).json()
-    assert again["revised_months"] == [] and again["unchanged_months"] == ["2026-05"]
+    again = post(client, [{"month": "2026-09", "value": 81999.9}]).json()
+    assert again["revised_months"] == [] and again["unchanged_months"] == ["2026-09"]
     assert again["job"] is None
 
 
@@ -288,7 +289,7 @@ def test_parameters_are_answered_from_the_stored_paths(client):
     monthly = client.get("/v1/series/kr-exports/forecast/monthly", params={"horizon": 36})
     assert monthly.status_code == 200
     months = monthly.json()["monthly"]
-    assert len(months) == 36 and months[0]["month"] == "2026-06"
+    assert len(months) == 36 and months[0]["month"] == "2026-10"
 
 
 @pytest.mark.parametrize(
@@ -368,7 +369,7 @@ def test_unknown_series_and_job_are_404(client):
 def post_to(client, series_id):
     return client.post(
         f"/v1/series/{series_id}/observations",
-        json={"observations": [{"month": "2026-06", "value": 1.0}]},
+        json={"observations": [{"month": "2026-10", "value": 1.0}]},
         headers=AUTH,
     )
 
@@ -382,18 +383,18 @@ def post_to(client, series_id):
     ],
 )
 def test_writes_need_the_token(client, headers, status, words):
-    r = post(client, [{"month": "2026-06", "value": 80000}], headers=headers)
+    r = post(client, [{"month": "2026-10", "value": 80000}], headers=headers)
     assert r.status_code == status and words in r.json()["detail"]
     r = client.post("/v1/series/kr-exports/models/1/activate", headers=headers)
     assert r.status_code == status
     r = client.post("/v1/series", json={"id": "x", "name": "x", "unit": "u"}, headers=headers)
     assert r.status_code == status
-    assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-05"
+    assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-09"
 
 
 def test_without_a_configured_token_writes_are_refused(data_dir):
     with TestClient(create_app(settings_for(data_dir, api_token=None))) as client:
-        r = post(client, [{"month": "2026-06", "value": 80000}], headers=AUTH)
+        r = post(client, [{"month": "2026-10", "value": 80000}], headers=AUTH)
         assert r.status_code == 403 and "no EXPORTCAST_API_TOKEN" in r.json()["detail"]
 
 
@@ -449,23 +450,24 @@ def test_create_series_then_ingest_and_train(client):
 
 
 def test_activate_rolls_back_and_forward(client):
-    job = post(client, [{"month": "2026-06", "value": 80000}]).json()["job"]
+    job = post(client, [{"month": "2026-10", "value": 80000}]).json()["job"]
     assert wait_job(client, job["id"])["status"] == "succeeded"
     assert forecast(client).json()["model_version"] == 2
     r = client.post("/v1/series/kr-exports/models/1/activate", headers=AUTH)
     assert r.status_code == 200
     assert [(v["version"], v["active"]) for v in r.json()["versions"]] == [(2, False), (1, True)]
     rolled = forecast(client).json()
-    assert rolled["model_version"] == 1 and rolled["data_through"] == "2026-05"
+    assert rolled["model_version"] == 1 and rolled["data_through"] == "2026-09"
     assert client.post("/v1/series/kr-exports/models/9/activate", headers=AUTH).status_code == 404
     client.post("/v1/series/kr-exports/models/2/activate", headers=AUTH)
     assert forecast(client).json()["model_version"] == 2
 
 
 def test_an_implausible_retrain_fails_and_the_old_version_keeps_serving(client):
-    """A slip of a digit (ten times the real value) must not become the served forecast."""
+    """A slip of digits (some seventy times the real value) must not become the served
+    forecast."""
     before = forecast(client)
-    job = post(client, [{"month": "2026-06", "value": 800_000.0}]).json()["job"]
+    job = post(client, [{"month": "2026-10", "value": 8_000_000.0}]).json()["job"]
     done = wait_job(client, job["id"])
     assert done["status"] == "failed"
     assert "implausible" in done["error"] and done["model_version"] is None
@@ -479,20 +481,20 @@ def test_a_crashed_or_failing_retrain_keeps_the_old_version(data_dir, train_fn, 
     app = create_app(settings_for(data_dir), train_fn=train_fn)
     with TestClient(app) as client:
         wait_ready(client, timeout=10)
-        job = post(client, [{"month": "2026-06", "value": 80000}]).json()["job"]
+        job = post(client, [{"month": "2026-10", "value": 80000}]).json()["job"]
         done = wait_job(client, job["id"])
         assert done["status"] == "failed" and words in done["error"]
         assert forecast(client).json()["model_version"] == 1
         assert client.get("/readyz").status_code == 200
         # The next retrain gets a fresh worker process and still runs.
-        again = post(client, [{"month": "2026-06", "value": 80001}]).json()["job"]
+        again = post(client, [{"month": "2026-10", "value": 80001}]).json()["job"]
         assert wait_job(client, again["id"])["status"] == "failed"
 
 
 def test_restart_restores_the_active_version_without_retraining(data_dir):
     with TestClient(create_app(settings_for(data_dir))) as client:
         wait_ready(client, timeout=10)
-        job = post(client, [{"month": "2026-06", "value": 80000}]).json()["job"]
+        job = post(client, [{"month": "2026-10", "value": 80000}]).json()["job"]
         wait_job(client, job["id"])
         before = forecast(client)
     jobs = count_rows(data_dir, "jobs")
@@ -555,10 +557,10 @@ def test_the_service_on_postgresql(tmp_path):
         url = server.new_database("exportcast")
         with TestClient(create_app(settings_for(tmp_path, database_url=url))) as client:
             wait_ready(client)
-            job = post(client, [{"month": "2026-06", "value": 80500.0}]).json()["job"]
+            job = post(client, [{"month": "2026-10", "value": 80500.0}]).json()["job"]
             assert wait_job(client, job["id"])["status"] == "succeeded"
             body = forecast(client).json()
-            assert body["data_through"] == "2026-06" and body["model_version"] == 2
+            assert body["data_through"] == "2026-10" and body["model_version"] == 2
         assert not (tmp_path / "exportcast.db").exists()  # nothing went to SQLite
     finally:
         server.stop()

@@ -35,10 +35,10 @@ def test_a_first_start_says_what_it_is_doing_then_fits_ahead(tmp_path):
     said = "\n".join(ours)
     for step in (
         "job 1: retraining kr-exports (attempt 1)",
-        "kr-exports: fitted ets, sarima, growth on 317 months through 2026-05",
-        "kr-exports: learned with data through 2026-05",
-        "kr-exports: version 1 active, data through 2026-05",
-        "kr-exports: version 2 active, data through 2026-05",
+        "kr-exports: fitted ets, sarima, growth, theta on 321 months through 2026-09",
+        "kr-exports: learned with data through 2026-09",
+        "kr-exports: version 1 active, data through 2026-09",
+        "kr-exports: version 2 active, data through 2026-09",
         "kr-exports: backtest fits ready: 0 the served version did without",
     ):
         assert step in said, said
@@ -56,7 +56,7 @@ def test_a_first_start_says_what_it_is_doing_then_fits_ahead(tmp_path):
 def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):
     with serving(data_dir) as client:
         before = client.get("/v1/series/kr-exports/forecast")
-        assert before.status_code == 200 and before.json()["data_through"] == "2026-05"
+        assert before.status_code == 200 and before.json()["data_through"] == "2026-09"
         etag = before.headers["etag"]
         assert (
             client.get(
@@ -66,7 +66,7 @@ def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):
         )
         r = client.post(
             "/v1/series/kr-exports/observations",
-            json={"observations": [{"month": "2026-06", "value": 80500.0}]},
+            json={"observations": [{"month": "2026-10", "value": 80500.0}]},
             headers=AUTH,
         )
         assert r.status_code == 202
@@ -78,7 +78,7 @@ def test_real_server_takes_a_new_month_and_serves_the_new_version(data_dir):
         assert job["status"] == "succeeded", job
         after = client.get("/v1/series/kr-exports/forecast", headers={"If-None-Match": etag})
         assert after.status_code == 200
-        assert after.json()["data_through"] == "2026-06"
+        assert after.json()["data_through"] == "2026-10"
         assert after.json()["model_version"] == job["model_version"] == 2
 
 
@@ -110,7 +110,7 @@ def test_every_worker_serves_a_new_activation_within_a_second(data_dir, tmp_path
         assert (
             client.post(
                 "/v1/series/kr-exports/observations",
-                json={"observations": [{"month": "2026-06", "value": 80500.0}]},
+                json={"observations": [{"month": "2026-10", "value": 80500.0}]},
                 headers=AUTH,
             ).status_code
             == 202
@@ -172,24 +172,24 @@ def ingest(data_dir: Path, csv: Path) -> subprocess.CompletedProcess:
 
 def test_cli_ingest_queues_a_retrain_that_the_service_runs(data_dir, tmp_path):
     batch = tmp_path / "june.csv"
-    batch.write_text("month,value\n2026-06,80500\n")
+    batch.write_text("month,value\n2026-10,80500\n")
     done = ingest(data_dir, batch)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["new_months"] == ["2026-06"] and out["job"] is not None
+    assert out["new_months"] == ["2026-10"] and out["job"] is not None
     bad = tmp_path / "bad.csv"
-    bad.write_text("month,value\n2026-07,-1\n2026-08,x\n")
+    bad.write_text("month,value\n2026-11,-1\n2026-12,x\n")
     refused = ingest(data_dir, bad)
     assert refused.returncode == 2
     assert "line 2" in refused.stderr and "line 3" in refused.stderr
     with serving(data_dir) as client:
         wait_for(
             lambda: (
-                client.get("/v1/series/kr-exports/forecast").json()["data_through"] == "2026-06"
+                client.get("/v1/series/kr-exports/forecast").json()["data_through"] == "2026-10"
             ),
             timeout=120,
         )
-        assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-06"
+        assert client.get("/v1/series/kr-exports").json()["last_month"] == "2026-10"
 
 
 def test_operational_endpoints(data_dir):

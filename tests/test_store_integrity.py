@@ -116,7 +116,7 @@ def test_the_service_answers_503_with_the_reason_and_keeps_serving_reads(client,
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     r = client.post(
         "/v1/series/kr-exports/observations",
-        json={"observations": [{"month": "2026-06", "value": 80500}]},
+        json={"observations": [{"month": "2026-10", "value": 80500}]},
         headers=AUTH,
     )
     assert r.status_code == 503 and "removed while running" in r.json()["detail"]
@@ -162,11 +162,11 @@ def test_a_backup_restores_every_month_vintage_flash_job_and_version(
             # A revision (so a vintage) and a flash, then the copy, while serving.
             r = c.post(
                 "/v1/series/kr-exports/observations",
-                json={"observations": [{"month": "2026-05", "value": 87900.0}]},
+                json={"observations": [{"month": "2026-09", "value": 87900.0}]},
                 headers=AUTH,
             )
-            assert r.json()["revised_months"] == ["2026-05"]
-            row = {"month": "2026-06", "period": "d1_10", "value": 27000.0}
+            assert r.json()["revised_months"] == ["2026-09"]
+            row = {"month": "2026-10", "period": "d1_10", "value": 27000.0}
             flashed = c.post("/v1/series/kr-exports/flashes", json={"flashes": [row]}, headers=AUTH)
             assert flashed.status_code == 202
             before = everything(c)

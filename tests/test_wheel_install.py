@@ -334,7 +334,7 @@ def test_built_wheel_serves_from_a_fresh_venv(trained_store, tmp_path):
             r = client.get("/v1/series/kr-exports/forecast")
             assert r.status_code == 200, f"{r.status_code} {r.text}\n{server_output()}"
             body = r.json()
-            assert body["data_through"] == "2026-05", f"{body}\n{server_output()}"
+            assert body["data_through"] == "2026-09", f"{body}\n{server_output()}"
             assert 2026 in [y["year"] for y in body["years"]], f"{body}\n{server_output()}"
     finally:
         stop(process)

@@ -8,6 +8,7 @@ from importlib import resources
 from exportcast.models.hierarchy.items import parse_items_csv
 from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
 from exportcast.models.references import Reference, parse_reference_csv
+from exportcast.models.releases import Release, parse_releases_csv
 from exportcast.models.series import MonthlySeries
 from exportcast.models.validate import parse_csv
 
@@ -24,6 +25,7 @@ class BundledSeries:
     flash_file: str | None = None  # its partial-month flashes, when bundled
     references_file: str | None = None  # outside forecasts of its annual totals, when bundled
     items_file: str | None = None  # its exports by item (`month,item,value`), when bundled
+    releases_file: str | None = None  # its figures as first published and revised, dated
 
 
 BUNDLED: dict[str, BundledSeries] = {
@@ -33,7 +35,10 @@ BUNDLED: dict[str, BundledSeries] = {
         unit="USD millions",
         file="kr-exports.csv",
         targets=(700_000.0, 1_000_000.0),
-        source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002); "
+        source="Korea Customs Service, via Bank of Korea ECOS table 901Y118 (item T002) "
+        "through 2026-05, the customs service's own latest vintage after (data.go.kr dataset "
+        "15157908; the two bases differ by about 0.3% on May 2026); releases: the Ministry "
+        "of Trade's first releases and the customs service's revisions, each dated; "
         "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1); "
         "outlooks: KIET, KITA, Korea Eximbank, Bank of Korea and KDI, as reported (each row "
         "names its report); items: Korea Customs Service, exports by 10 major items",
@@ -41,6 +46,7 @@ BUNDLED: dict[str, BundledSeries] = {
         flash_file="kr-exports-flash.csv",
         references_file="kr-exports-outlooks.csv",
         items_file="kr-exports-items.csv",
+        releases_file="kr-exports-releases.csv",
     ),
     # Two long series from another country, so that what is learned across horizons is
     # checked (and pooled) beyond Korea.
@@ -103,3 +109,12 @@ def load_bundled_items(series_id: str = "kr-exports") -> dict[str, MonthlySeries
         return {}
     text = resources.files(__name__).joinpath(meta.items_file).read_text(encoding="utf-8")
     return parse_items_csv(text, meta.unit)
+
+
+def load_bundled_releases(series_id: str = "kr-exports") -> list[Release]:
+    """The bundled series' dated releases, oldest first ([] for a series without them)."""
+    meta = BUNDLED[series_id]
+    if meta.releases_file is None:
+        return []
+    text = resources.files(__name__).joinpath(meta.releases_file).read_text(encoding="utf-8")
+    return parse_releases_csv(text)

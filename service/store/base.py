@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.references import Reference
+from exportcast.models.releases import Release
 from exportcast.models.series import Observation
 
 
@@ -318,10 +319,13 @@ class Store(Protocol):
         references: Sequence[Reference] = (),
         members: Sequence[tuple[str, str, Sequence[Observation]]] = (),
         hierarchies: Sequence[HierarchyRecord] = (),
+        releases: Sequence[Release] = (),
     ) -> bool:
         """Create and fill a series (with `members`, (id, name, batch) series in its unit,
         and `hierarchies` over them) and queue their first retrains, once, if the store
-        is empty; all in one transaction."""
+        is empty; all in one transaction. With `releases`, the months and flashes they
+        cover are stored as they were published, each vintage at its date (the months
+        before them as of the first release), so `as_of` reads give what was known then."""
         ...
 
     def put_hierarchy(self, record: HierarchyRecord) -> None:

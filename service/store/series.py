@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime, time
 from typing import Any
 
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.references import Reference
+from exportcast.models.releases import Release, first_month
 from exportcast.models.series import Observation
 from exportcast.service.store.base import (
     Conflict,
@@ -141,6 +143,33 @@ class SeriesTables(SqlBase):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
             cur.execute("DELETE FROM series WHERE id = ?", (id,))
 
+    def _replay(
+        self,
+        cur: Any,
+        id: str,
+        batch: Sequence[Observation],
+        flashes: Sequence[Flash],
+        releases: Sequence[Release],
+    ) -> None:
+        """The releases in date order, each stored as of its day; what comes before the
+        first month they cover as of the first release (queueing the first retrain). The
+        latest figures are then stored over them (as unchanged, when the releases end
+        where the batch does)."""
+        first = first_month(releases)
+        if first is None:
+            return
+        day = lambda d: datetime.combine(d, time(), UTC)  # noqa: E731
+        base_at = day(releases[0].as_of)
+        self._ingest(cur, id, [o for o in batch if o.month < first], True, base_at)
+        early = [f for f in flashes if f.month < first]
+        if early:
+            self._ingest_flashes(cur, id, early, False, base_at)
+        for release in releases:
+            if release.observations:
+                self._ingest(cur, id, release.observations, False, day(release.as_of))
+            if release.flashes:
+                self._ingest_flashes(cur, id, release.flashes, False, day(release.as_of))
+
     def bootstrap(
         self,
         id: str,
@@ -153,6 +182,7 @@ class SeriesTables(SqlBase):
         references: Sequence[Reference] = (),
         members: Sequence[tuple[str, str, Sequence[Observation]]] = (),
         hierarchies: Sequence[HierarchyRecord] = (),
+        releases: Sequence[Release] = (),
     ) -> bool:
         # Only a store that never held a series: one whose series were all deleted stays
         # empty across restarts.
@@ -163,6 +193,7 @@ class SeriesTables(SqlBase):
             if holds or held:
                 return False
             self._insert_series(cur, id, name, unit, targets, country)
+            self._replay(cur, id, batch, flashes, releases)
             self._ingest(cur, id, batch, queue_retrain=True)
             if flashes:
                 self._ingest_flashes(cur, id, flashes, queue_retrain=True)

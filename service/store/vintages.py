@@ -57,12 +57,14 @@ class VintageTables(SqlBase):
         rows: Sequence[tuple[tuple, Any]],
         current: dict[tuple, Any],
         value_columns: tuple[str, ...] = ("value",),
+        at: datetime | None = None,
     ) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """Store (key, value) rows as new vintages: a key not stored is added, a changed
         value closes the current row (`superseded_at`) and adds the new one, an unchanged
         one is left; the keys new, revised and unchanged. With several `value_columns`, a
-        value is a tuple of them."""
-        now = stamp(utc_now())
+        value is a tuple of them. `at` is when they were published (a replayed release);
+        now when not given."""
+        now = stamp(at or utc_now())
         match = " AND ".join(f"{c} = ?" for c in key_columns)
         names = ", ".join([*key_columns, *value_columns])
         marks = ", ".join("?" for _ in [*key_columns, *value_columns])
@@ -99,7 +101,12 @@ class VintageTables(SqlBase):
             return self._ingest(cur, id, batch, queue_retrain)
 
     def _ingest(
-        self, cur: Any, id: str, batch: Sequence[Observation], queue_retrain: bool
+        self,
+        cur: Any,
+        id: str,
+        batch: Sequence[Observation],
+        queue_retrain: bool,
+        at: datetime | None = None,
     ) -> IngestOutcome:
         cur.execute(
             "SELECT month, value FROM observations WHERE series_id = ? AND superseded_at IS NULL",
@@ -110,7 +117,7 @@ class VintageTables(SqlBase):
         if gaps:
             raise SeriesError([gap_problem(gaps)])
         rows = [((o.month,), o.value) for o in batch]
-        changes = self._add_vintages(cur, "observations", ("month",), id, rows, current)
+        changes = self._add_vintages(cur, "observations", ("month",), id, rows, current, at=at)
         new, revised, unchanged = ([key[0] for key in keys] for keys in changes)
         job_id = None
         if queue_retrain and (new or revised):
@@ -131,7 +138,12 @@ class VintageTables(SqlBase):
             return self._ingest_flashes(cur, id, batch, queue_retrain)
 
     def _ingest_flashes(
-        self, cur: Any, id: str, batch: Sequence[Flash], queue_retrain: bool
+        self,
+        cur: Any,
+        id: str,
+        batch: Sequence[Flash],
+        queue_retrain: bool,
+        at: datetime | None = None,
     ) -> FlashOutcome:
         cur.execute(
             "SELECT MAX(month) FROM observations WHERE series_id = ? AND superseded_at IS NULL",
@@ -172,7 +184,7 @@ class VintageTables(SqlBase):
             raise SeriesError(problems)
         rows = [((f.month, f.period), f.value) for f in batch]
         new, revised, unchanged = self._add_vintages(
-            cur, "flashes", ("month", "period"), id, rows, current
+            cur, "flashes", ("month", "period"), id, rows, current, at=at
         )
         job_id = None
         if queue_retrain and (new or revised):
