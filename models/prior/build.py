@@ -44,12 +44,8 @@ from exportcast.models.series import MonthlySeries
 
 DATASETS = ("m1", "m3", "tourism")
 MEMBERS = ("ets", "sarima", "growth")  # mixed, as `auto` mixes them
-CANDIDATES = (
-    *MEMBERS,
-    "snaive",
-    "level",
-    "yoy",
-)  # scored too, so a member's admission can be measured
+# scored too, so a member's admission can be measured (`benchmarks/members.py`)
+CANDIDATES = (*MEMBERS, "snaive", "level", "yoy", "theta")
 START = 2000 * 12  # every pool series is read as starting in January 2000
 
 

@@ -84,6 +84,12 @@ def forecast_table(f: Forecast) -> str:
     return "\n".join(lines)
 
 
+def trend(rate: float) -> str:
+    if rate < 0:
+        return f"the 12-month total may fall {-rate:.1%}"
+    return f"the 12-month total growing {rate:.1%}"
+
+
 def pace_lines(f: Forecast, amount: float) -> list[str]:
     """Per year, what the target needs of the months left and how often that happened."""
     out = []
@@ -108,8 +114,8 @@ def pace_lines(f: Forecast, amount: float) -> list[str]:
         )
         out.append(
             f"  {y.year}: needs {_billions(p.per_month, f.unit)} a month for "
-            f"{12 - y.months_observed} months{same}; the 12-month total growing "
-            f"{p.growth_per_year:+.1%} a year for {p.months_left} months{history}; "
+            f"{12 - y.months_observed} months{same}; {trend(p.growth_per_year)} a year for "
+            f"{p.months_left} months{history}; "
             f"P {y.prob_at_least[amount]:.0%}"
         )
     return out
