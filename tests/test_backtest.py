@@ -196,7 +196,7 @@ def test_the_live_fit_of_auto_survives_a_member_too_short_at_early_origins(kr):
     # Data through 2008-12: auto learns at m = 0-2 from 2004, where sarima has 47 months.
     short = starting_in_february(kr).through(2008 * 12 + 11)
     ensemble = fit_auto(short, Learning(n_paths=100))
-    assert set(ensemble.weights) == {"ets", "sarima", "growth"}
+    assert set(ensemble.weights) == {"ets", "sarima", "growth", "theta"}
     assert ensemble.learned["backtest"]["left_out"] == [
         "sarima at 2004 m=0 (needs at least 48 months)"
     ]
