@@ -92,10 +92,11 @@ def test_the_service_sends_a_retrains_backtest_fits_to_its_cluster(data_dir):
         settings = settings_for(data_dir, dask_scheduler=cluster.scheduler_address)
         with TestClient(create_app(settings)) as client:
             wait_ready(client, timeout=10)
-            job = copy_series(client, "kr-on-dask")
+            # seven years: learning needs three past years from its fourth on
+            job = copy_series(client, "kr-on-dask", months=84)
             assert wait_job(client, job["id"], timeout=300)["status"] == "succeeded"
             learned = client.get("/v1/series/kr-on-dask/forecast").json()
     fits = [t for t in stream.data if t["key"].startswith("_task")]
-    # 3 members at 2023-2025 and the months known around 5 (data through 2026-05): m = 3-7.
-    assert len(fits) == 3 * 3 * len(kernel_months(5)) == 45
+    # 4 members at 2023-2025 and the months known around 9 (data through 2026-09): m = 7-11.
+    assert len(fits) == 4 * 3 * len(kernel_months(9)) == 60
     assert learned["weights"] is not None

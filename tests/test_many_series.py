@@ -14,7 +14,7 @@ from exportcast.service.worker.retrain import TrainRequest, train
 from tests.service_helpers import AUTH, settings_for, wait_job, wait_ready
 
 
-def copy_series(client: TestClient, new_id: str, months: int = 80) -> dict:
+def copy_series(client: TestClient, new_id: str, months: int = 84) -> dict:
     """A new series holding the bundled series' last `months` months; its retrain job."""
     rows = client.get("/v1/series/kr-exports/observations").json()["observations"][-months:]
     assert client.post(

@@ -60,7 +60,7 @@ def test_auto_learns_its_weights_and_calibration_from_the_past(fitted):
     assert 0 < expected["mape_pct"] < 20
     by_m = learned["backtest"]["mape_pct_by_m"]
     # The months known around 9 whose cases the kernel counts, nothing beyond them.
-    assert set(by_m) == {"auto", "ets", "sarima", "growth"}
+    assert set(by_m) == {"auto", "ets", "sarima", "growth", "theta"}
     assert set(by_m["auto"]) == {str(m) for m in kernel_months(9)} == {"7", "8", "9", "10", "11"}
 
 
