@@ -66,7 +66,8 @@ def test_auto_learns_its_weights_and_calibration_from_the_past(fitted):
 
 def test_without_learning_auto_mixes_equally(synthetic_series):
     fitted = get_model("auto").fit(synthetic_series)
-    assert fitted.weights == pytest.approx(dict.fromkeys(fitted.members, 1 / 3))
+    assert fitted.weights == pytest.approx(dict.fromkeys(fitted.members, 1 / len(fitted.members)))
+    assert len(fitted.members) == 4
     assert fitted.scale == 1.0
 
 
