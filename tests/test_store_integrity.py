@@ -12,6 +12,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
+from exportcast.models.datasets import load_bundled_flashes
 from exportcast.models.series import Observation, parse_month
 from exportcast.service.cli.main import main
 from exportcast.service.config import get_settings
@@ -173,7 +174,9 @@ def test_a_backup_restores_every_month_vintage_flash_job_and_version(
             copy = tmp_path / "backup.db"
             assert main(["backup", str(copy)]) == 0
             assert main(["backup", str(copy)]) == 2  # never over an existing file
-        assert len(before["flashes"]) == 251 and before["observations"][-1]["value"] == 87900.0
+        bundled = len(load_bundled_flashes())
+        assert len(before["flashes"]) == bundled + 1
+        assert before["observations"][-1]["value"] == 87900.0
         # The store is lost; restored from the copy (and its stale WAL files removed).
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"exportcast.db{suffix}").unlink(missing_ok=True)

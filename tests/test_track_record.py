@@ -88,16 +88,23 @@ def test_the_current_years_record_has_the_live_version_and_the_outlooks(client):
     assert live[0]["median"] == pytest.approx(forecast["years"][0]["median"], rel=1e-6)
     assert live[0]["intervals"]["80"] == pytest.approx(forecast["years"][0]["intervals"]["80"])
     assert live[0]["prob_at_least"] == forecast["years"][0]["prob_at_least"]
-    # Before it, the backtest's projections of 2026 made in 2025 (data through 2025-03..07:
-    # with data through May, the bundled series learns at the months known 3-7).
+    # Before it, the backtest's projections of 2026 made in 2025 (data through 2025-07..11:
+    # with data through September, the bundled series learns at the months known 7-11).
     backtest = [p for p in record["points"] if p["source"] == "backtest"]
-    assert kernel_months(5) == [3, 4, 5, 6, 7]
-    assert [p["data_through"] for p in backtest] == [f"2025-{m:02d}" for m in range(3, 8)]
+    assert kernel_months(9) == [7, 8, 9, 10, 11]
+    assert [p["data_through"] for p in backtest] == [f"2025-{m:02d}" for m in range(7, 12)]
     outlooks = {r["forecaster"]: r for r in record["references"]}
     assert set(outlooks) == {"KIET", "KITA", "Korea Eximbank", "Bank of Korea", "KDI"}
+    # Each set against the latest point published before it: data through October for
+    # KIET (24 November 2025), through November for the December outlooks.
+    assert {k: r["model_data_through"] for k, r in outlooks.items()} == {
+        "KIET": "2025-10",
+        "KITA": "2025-11",
+        "Korea Eximbank": "2025-11",
+        "Bank of Korea": "2025-11",
+        "KDI": "2025-11",
+    }
     for r in outlooks.values():
-        # Published in late 2025: the latest point then had data through July 2025.
-        assert r["model_data_through"] == "2025-07"
         assert 0.5 <= r["percentile"] <= 99.5 and r["error_pct"] is None
     # A higher figure falls higher in the same distribution.
     assert outlooks["Bank of Korea"]["percentile"] > outlooks["KDI"]["percentile"]
@@ -105,11 +112,11 @@ def test_the_current_years_record_has_the_live_version_and_the_outlooks(client):
 
 def test_a_complete_years_record_scores_the_backtest_and_the_outlooks(client):
     record = client.get(TRACK, params={"year": 2025}).json()
-    actual = float(load_bundled().values[-17:-5].sum())  # 2025-01 .. 2025-12
+    actual = float(load_bundled().values[-21:-9].sum())  # 2025-01 .. 2025-12
     assert record["actual"] == pytest.approx(actual, rel=1e-9)
     points = record["points"]
     assert {p["source"] for p in points} == {"backtest"}
-    window = kernel_months(5)  # the months known learned at with data through May
+    window = kernel_months(9)  # the months known learned at with data through September
     assert [p["data_through"] for p in points] == [
         f"{year}-{m:02d}" for year in (2024, 2025) for m in window
     ]
@@ -117,7 +124,7 @@ def test_a_complete_years_record_scores_the_backtest_and_the_outlooks(client):
         assert p["error_pct"] == pytest.approx(100 * (p["median"] - actual) / actual, abs=1e-3)
     assert [p["months_observed"] for p in points] == [0] * len(window) + window
     kiet = next(r for r in record["references"] if r["forecaster"] == "KIET")
-    assert kiet["published"] == "2024-11-25" and kiet["model_data_through"] == "2024-07"
+    assert kiet["published"] == "2024-11-25" and kiet["model_data_through"] == "2024-10"
     assert kiet["error_pct"] == pytest.approx(100 * (700000 - actual) / actual, abs=1e-3)
     assert client.get(TRACK, params={"year": 1800}).status_code == 422
     assert client.get("/v1/series/nope/track-record", params={"year": 2025}).status_code == 404
