@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from exportcast.models.nowcast.flashes import Flash
@@ -21,6 +21,11 @@ from exportcast.service.store.base import (
     utc_now,
 )
 from exportcast.service.store.transactions import SqlBase
+
+
+def start_of(day: date) -> datetime:
+    """Midnight UTC of a release's day: when it is recorded as known."""
+    return datetime.combine(day, time(), UTC)
 
 
 class SeriesTables(SqlBase):
@@ -158,17 +163,16 @@ class SeriesTables(SqlBase):
         first = first_month(releases)
         if first is None:
             return
-        day = lambda d: datetime.combine(d, time(), UTC)  # noqa: E731
-        base_at = day(releases[0].as_of)
+        base_at = start_of(releases[0].as_of)
         self._ingest(cur, id, [o for o in batch if o.month < first], True, base_at)
         early = [f for f in flashes if f.month < first]
         if early:
             self._ingest_flashes(cur, id, early, False, base_at)
         for release in releases:
             if release.observations:
-                self._ingest(cur, id, release.observations, False, day(release.as_of))
+                self._ingest(cur, id, release.observations, False, start_of(release.as_of))
             if release.flashes:
-                self._ingest_flashes(cur, id, release.flashes, False, day(release.as_of))
+                self._ingest_flashes(cur, id, release.flashes, False, start_of(release.as_of))
 
     def bootstrap(
         self,
