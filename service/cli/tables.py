@@ -97,7 +97,7 @@ def pace_lines(f: Forecast, amount: float) -> list[str]:
         p = (y.pace or {}).get(amount)
         if p is None:
             continue
-        if p.needed <= 0:
+        if p.reached:
             out.append(
                 f"  {y.year}: reached with the published months; P {y.prob_at_least[amount]:.0%}"
             )
