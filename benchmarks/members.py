@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from across_series import SERIES, _renamed, mean, scored_from
 
 from exportcast.models.datasets import load_bundled
 from exportcast.models.evaluation import backtest
@@ -39,7 +40,6 @@ from exportcast.models.prior.pooled import load, shipped
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.service.config import get_settings
 
-SERIES = ("kr-exports", "us-exports-to-kr", "us-exports-gs")
 NAIVE_MEMBERS = ("snaive", "level", "yoy")
 NEW_MEMBERS = (*NAIVE_MEMBERS, "theta")
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -52,10 +52,6 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 }
 REFERENCES = ("AutoETS", "AutoARIMA", "AutoTheta", "AutoCES")
 SHOWN_M = (0, 3, 6, 9, 11)
-
-
-def scored_from(series_id: str, series) -> int:
-    return 2010 if series_id == "kr-exports" else series.start // 12 + 6
 
 
 def reference_cases(series, at: Sequence[Origin]) -> tuple[list[Case], dict[str, float]]:
@@ -119,17 +115,6 @@ def run_one(series_id: str, seed: int, jobs: int, paths: int, prior) -> list[Cas
     for name in BASELINES:
         cases += cases_for(series, name, naive, sorted(scored, key=lambda o: o.cutoff))
     return cases
-
-
-def _renamed(case: Case, name: str) -> Case:
-    from dataclasses import replace
-
-    return replace(case, model=name)
-
-
-def mean(values) -> float:
-    values = [v for v in values if v is not None and np.isfinite(v)]
-    return float(np.mean(values)) if values else float("nan")
 
 
 def mape(runs, name: str, m: int | None = None, h: int = 1) -> float:

@@ -21,6 +21,7 @@ import sys
 from collections import defaultdict
 
 import numpy as np
+from across_series import SERIES, scored_from
 
 from exportcast.models.datasets import load_bundled
 from exportcast.models.evaluation import backtest
@@ -28,12 +29,6 @@ from exportcast.models.evaluation.auto import learn_auto
 from exportcast.models.evaluation.origins import origins
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.service.config import get_settings
-
-SERIES = ("kr-exports", "us-exports-to-kr", "us-exports-gs")
-
-
-def scored_from(series_id: str, series) -> int:
-    return 2010 if series_id == "kr-exports" else series.start // 12 + 6
 
 
 def medians(series_id: str, seed: int, paths: int, jobs: int) -> dict:
