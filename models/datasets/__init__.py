@@ -84,7 +84,7 @@ def load_bundled(series_id: str = "kr-exports") -> MonthlySeries:
     return parse_csv(bundled_text(series_id), meta.id, meta.unit, meta.name)
 
 
-def _bundled_file(series_id: str, name: str | None) -> str | None:
+def _bundled_file(name: str | None) -> str | None:
     """The text of one of a bundled series' files (None when it has none)."""
     if name is None:
         return None
@@ -94,25 +94,25 @@ def _bundled_file(series_id: str, name: str | None) -> str | None:
 def load_bundled_flashes(series_id: str = "kr-exports") -> list[Flash]:
     """The bundled series' flashes ([] for a series bundled without them)."""
     meta = BUNDLED[series_id]
-    text = _bundled_file(series_id, meta.flash_file)
+    text = _bundled_file(meta.flash_file)
     return parse_flash_csv(text) if text is not None else []
 
 
 def load_bundled_references(series_id: str = "kr-exports") -> list[Reference]:
     """The bundled series' outside forecasts ([] for a series bundled without them)."""
     meta = BUNDLED[series_id]
-    text = _bundled_file(series_id, meta.references_file)
+    text = _bundled_file(meta.references_file)
     return parse_reference_csv(text) if text is not None else []
 
 
 def load_bundled_items(series_id: str = "kr-exports") -> dict[str, MonthlySeries]:
     """The bundled series' exports by item, by the file's item names ({} without them)."""
     meta = BUNDLED[series_id]
-    text = _bundled_file(series_id, meta.items_file)
+    text = _bundled_file(meta.items_file)
     return parse_items_csv(text, meta.unit) if text is not None else {}
 
 
 def load_bundled_releases(series_id: str = "kr-exports") -> list[Release]:
     """The bundled series' dated releases, oldest first ([] for a series without them)."""
-    text = _bundled_file(series_id, BUNDLED[series_id].releases_file)
+    text = _bundled_file(BUNDLED[series_id].releases_file)
     return parse_releases_csv(text) if text is not None else []
