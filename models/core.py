@@ -12,12 +12,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
+from typing import Any
+
+import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.ensemble import FittedEnsemble
 from exportcast.models.evaluation.auto import Learning, learn_now
 from exportcast.models.evaluation.hierarchy import scales_now
-from exportcast.models.families.base import ModelError, rng_for
+from exportcast.models.families.base import FittedModel, ModelError, rng_for
 from exportcast.models.hierarchy.forecast import (
     Coherent,
     HierarchyForecast,
@@ -27,6 +30,7 @@ from exportcast.models.hierarchy.forecast import (
 from exportcast.models.hierarchy.reconcile import METHODS, RECOMBINED
 from exportcast.models.hierarchy.spec import Hierarchy
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_PATHS, DEFAULT_YEARS
+from exportcast.models.moves import Made, Moves, explain
 from exportcast.models.nowcast.condition import condition_paths
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.nowcast.reading import read_latest, reading_record
@@ -61,8 +65,19 @@ def fit_auto(
     learned = learn_now(series, ensemble.fitted, get_model, learning)
     if learned is None:
         return ensemble
-    state = learned.state
-    return ensemble.reweighted(state.weights, state.scale, learned.to_dict(), state.years)
+    # Applied as recorded (rounded), so the version can be made again from its record.
+    return ensemble.as_recorded(learned.to_dict())
+
+
+def fit_as_recorded(series: MonthlySeries, model: str, learned: Mapping[str, Any]) -> FittedModel:
+    """`model` fitted on `series` and, for `auto`, mixed as a version's `learned` says,
+    without learning anything: a past version made again on other data or with other
+    weights (what `moves` explains a revision with)."""
+    if model != "auto":
+        return get_model(model).fit(series)
+    ensemble = get_model("auto", AUTO_MEMBERS).fit(series)
+    assert isinstance(ensemble, FittedEnsemble)
+    return ensemble.as_recorded(learned) if learned.get("weights") else ensemble
 
 
 def simulate(
@@ -86,22 +101,35 @@ def simulate(
     first = series.end + 1
     horizon = max(horizon or 0, totals.months_needed(first, years))
     started = time.perf_counter()
+    fitted = fit_auto(series, learning) if model == "auto" else get_model(model).fit(series)
+    fit_seconds = time.perf_counter() - started
+    return draw(fitted, series, model, horizon, n_paths, seed, flashes, country, fit_seconds)
+
+
+def draw(
+    fitted: FittedModel,
+    series: MonthlySeries,
+    model: str,
+    horizon: int,
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+    flashes: Sequence[Flash] = (),
+    country: str | None = None,
+    fit_seconds: float = 0.0,
+) -> Simulation:
+    """A fitted model's paths as a version serves them: drawn with `seed`, the flash for
+    the next month read in, calibrated and pinned."""
+    first = series.end + 1
     reading = read_latest(series, flashes, country) if flashes else None
-    if model == "auto":
-        ensemble = fit_auto(series, learning)
-        fit_seconds = time.perf_counter() - started
-        mixture = ensemble.mixture(horizon, n_paths, seed, calibrated=False)
+    if isinstance(fitted, FittedEnsemble):
+        mixture = fitted.mixture(horizon, n_paths, seed, calibrated=False)
         paths, labels = mixture.paths, mixture.labels
-        members, description = ensemble.members, ensemble.description
-        learned = ensemble.learned or {
-            "weights": {k: round(v, 4) for k, v in ensemble.weights.items()}
-        }
-        if ensemble.skipped:
-            learned = {**learned, "skipped": ensemble.skipped}
-        calibrate = ensemble.calibrate
+        members, description = fitted.members, fitted.description
+        learned = fitted.learned or {"weights": {k: round(v, 4) for k, v in fitted.weights.items()}}
+        if fitted.skipped:
+            learned = {**learned, "skipped": fitted.skipped}
+        calibrate = fitted.calibrate
     else:
-        fitted = get_model(model).fit(series)
-        fit_seconds = time.perf_counter() - started
         paths, labels = fitted.sample_paths(horizon, n_paths, seed), None
         members, description, learned = (fitted.name,), fitted.description, {}
         calibrate = None
@@ -264,3 +292,35 @@ def forecast_hierarchy(
     sims, _ = fit_nodes(hierarchy, nodes, model, years, n_paths, seed, learning)
     coherent = reconcile_nodes(hierarchy, nodes, sims, model, (method,), seed, learning)
     return summarise_hierarchy(coherent[method], nodes, years, levels, targets)
+
+
+def explain_move(
+    before: Made,
+    after: Made,
+    stored_before: Simulation,
+    stored_after: Simulation,
+    n_paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+    country: str | None = None,
+    years: int = DEFAULT_YEARS,
+    targets: Sequence[float] = (),
+) -> Moves:
+    """Why `stored_after` moved from `stored_before` (`moves.explain`), each step made
+    again as `simulate` made the versions: the same members, seed and flash reading, the
+    paths rounded to float32 as a version is stored. Members are fitted once per series."""
+    model = stored_after.model
+    fits: dict[tuple[int, bytes], FittedModel] = {}
+
+    def remake(
+        series: MonthlySeries, learned: Mapping[str, Any], flashes: Sequence[Flash], horizon: int
+    ) -> Simulation:
+        key = (series.start, np.asarray(series.values, dtype=float).tobytes())
+        if key not in fits:
+            fits[key] = fit_as_recorded(series, model, {})
+        fitted = fits[key]
+        if isinstance(fitted, FittedEnsemble) and learned.get("weights"):
+            fitted = fitted.as_recorded(learned)
+        sim = draw(fitted, series, model, horizon, n_paths, seed, flashes, country)
+        return replace(sim, paths=sim.paths.astype(np.float32).astype(np.float64))
+
+    return explain(before, after, stored_before, stored_after, remake, years, targets)

@@ -94,6 +94,18 @@ class FittedEnsemble(FittedModel):
             self.year_to_date,
         )
 
+    def as_recorded(self, learned: Mapping[str, Any]) -> FittedEnsemble:
+        """The members mixed as a version's record says (its weights, calibration and later
+        years' steps): how a version is made, so it can be made again from its record to
+        tell why the next one moved."""
+        weights = learned.get("weights") or {m.name: 1.0 for m in self.fitted}
+        return self.reweighted(
+            weights,
+            float(learned.get("calibration_scale", 1.0)),
+            learned,
+            recorded_steps(learned.get("horizon_calibration") or {}),
+        )
+
     def sample_paths(self, horizon: int, n_paths: int, seed: int) -> np.ndarray:
         return self.mixture(horizon, n_paths, seed).paths
 
@@ -118,6 +130,14 @@ class FittedEnsemble(FittedModel):
         # Interleave so any prefix of the paths is itself a fair mixture.
         order = rng_for(seed, 99).permutation(len(paths))
         return Mixture(paths[order], label[order])
+
+
+def recorded_steps(by_horizon: Mapping[str, Mapping[str, float]]) -> tuple[YearStep, ...]:
+    """The later years' steps from a record's `horizon_calibration` ({"2": {...}, ...})."""
+    return tuple(
+        YearStep(float(s["growth"]), float(s["spread"]), float(s.get("tail", 0.0)))
+        for _, s in sorted(by_horizon.items(), key=lambda kv: int(kv[0]))
+    )
 
 
 class Ensemble(Model):

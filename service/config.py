@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         True,
         description="after a retrain, fit while idle the backtests the next month will need",
     )
+    explain_moves: bool = Field(
+        True,
+        description="explain why each new version moved from the one served before it "
+        "(a few refits in the retrain's slot, stored with the version)",
+    )
     quick_versions: bool = Field(
         True,
         description="with prefetch: a new series or month is served at once, `auto` "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -26,6 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from exportcast.models.results import amount_key
 from exportcast.service.serving.active import ActiveForecasts
+from exportcast.service.store.base import moment
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"
@@ -86,7 +86,7 @@ class ForecastGauges:
         active: ActiveForecasts | None = getattr(self.state, "active", None)
         for a in active.all() if active is not None else []:
             version.add_metric([a.series_id], a.version)
-            made = datetime.fromisoformat(a.created_at.replace("Z", "+00:00")).timestamp()
+            made = moment(a.created_at).timestamp()
             age.add_metric([a.series_id], max(0.0, now - made))
             through.add_metric(
                 [a.series_id], (a.data_through // 12) * 100 + a.data_through % 12 + 1

@@ -375,6 +375,9 @@ class VersionOut(Out):
         "from (its points on each year are in the track record)"
     )
     n_paths: int = Field(description="sample paths the version drew")
+    moves: str | None = Field(
+        None, description="why it moved from the version served before it (a path); null if none"
+    )
 
 
 class VersionList(Out):
@@ -383,6 +386,41 @@ class VersionList(Out):
     next_before: int | None = Field(
         None, description="more versions: pass this as `before` for the next page"
     )
+
+
+class YearMoveOut(Out):
+    median: float = Field(description="the year's median total (or a step's change of it)")
+    prob_at_least: dict[str, float] = Field(
+        description="target -> P(total >= target) (or a step's change of it)"
+    )
+
+
+class MoveStepOut(Out):
+    kind: str = Field(
+        description="revisions, month (one published since), weights, calibration, growth, "
+        "spread (each re-learned), flash, or residual (what the steps leave over)"
+    )
+    label: str
+    detail: dict[str, Any] = Field(
+        description="what changed: a month's published value against what the previous "
+        "version expected of it, a revised month's old and new values, a learned value's "
+        "old and new, the flash"
+    )
+    years: dict[str, YearMoveOut] = Field(description="year -> what this step did to it")
+
+
+class MovesOut(Out):
+    """Why a version moved: each year's median and P(target) before and after, and the steps
+    that add up to the change (the residual included)."""
+
+    series: str
+    version: int
+    from_version: int = Field(description="the version served before it")
+    years: list[int]
+    targets: list[float]
+    before: dict[str, YearMoveOut]
+    after: dict[str, YearMoveOut]
+    steps: list[MoveStepOut] = Field(description="in the order applied")
 
 
 class Problem(Out):
@@ -560,6 +598,10 @@ class ForecastOut(ForecastBody):
 
     model_version: int
     generated_at: str = Field(description="when the model version was made")
+    moves: str | None = Field(
+        description="why this version moved from the one served before it (a path); null "
+        "for a series' first version"
+    )
 
 
 class MonthlyForecastOut(Out):

@@ -40,6 +40,34 @@ def assert_drawn(browser, charts) -> None:
         assert browser.evaluate(f"document.getElementById('{chart}').getAttribute('aria-label')")
 
 
+def signed(value: float) -> str:
+    return ("-" if value < 0 else "+") + billions(abs(value))
+
+
+def assert_moves_drawn(browser, moves: dict) -> None:
+    """The waterfall of this year's median and the table of every step, as `moves` says."""
+    assert_drawn(browser, ("chart-moves",))
+    year = str(moves["years"][0])
+    bars = browser.evaluate("document.getElementById('chart-moves').data[0].y")
+    steps = moves["steps"]
+    expected = [
+        moves["before"][year]["median"],
+        *(s["years"][year]["median"] for s in steps),
+        moves["after"][year]["median"],
+    ]
+    assert bars == pytest.approx([v / 1000 for v in expected], rel=1e-9)
+    rows = browser.evaluate("document.querySelectorAll('#table-moves tr').length")
+    assert rows == 1 + len(steps) + 2
+    for i, step in enumerate(steps):
+        cells = browser.evaluate(
+            f"[...document.querySelectorAll('#move-{i} td')].map(c => c.textContent)"
+        )
+        assert cells[0] == step["label"]
+        assert cells[1 : 1 + len(moves["years"])] == [
+            signed(step["years"][str(y)]["median"]) for y in moves["years"]
+        ]
+
+
 def test_the_page_and_all_it_loads_are_served_here(data_dir):
     with TestClient(create_app(settings_for(data_dir))) as client:
         wait_ready(client, timeout=10)
@@ -86,6 +114,9 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         assert rows == 1 + len(forecast["years"])
         outlooks = browser.evaluate("document.querySelectorAll('#table-outlooks tr').length")
         assert outlooks == 1 + 5  # the five official outlooks for 2026
+        assert forecast["moves"] is None  # the first version: nothing moved yet
+        note = browser.evaluate("document.getElementById('moves-note').textContent")
+        assert "first version" in note
         ARTIFACTS.mkdir(exist_ok=True)
         browser.screenshot(ARTIFACTS / "dashboard.png")
         assert (ARTIFACTS / "dashboard.png").stat().st_size > 50_000
@@ -111,6 +142,9 @@ def test_the_dashboard_draws_the_forecast_and_follows_a_new_version(data_dir, tm
         assert shown == after["data_through"] == "2026-10"
         shown = browser.evaluate("document.querySelector('#median-current .value').textContent")
         assert shown == billions(after["years"][0]["median"])
+        # Why it moved: the waterfall and its table carry the API's numbers.
+        moves = api.get(after["moves"]).json()
+        assert_moves_drawn(browser, moves)
         # The API docs render offline too: Swagger UI from the service's own files.
         browser.open(f"{api.base_url}/docs")
         title = browser.wait_until(
@@ -146,6 +180,11 @@ def test_the_report_is_one_self_contained_page_that_draws_offline(tmp_path, brow
     assert shown == billions(forecast["years"][0]["median"])
     for chart in CHARTS:
         assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
+    # Why it moved since the month before, made again from the engine.
+    moves = config["data"]["moves"]
+    assert moves["since"].startswith("data through 2026-08")
+    assert moves["steps"][0]["kind"] == "month"
+    assert_moves_drawn(browser, moves)
     assert browser.console == [], browser.console
 
 

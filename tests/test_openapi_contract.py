@@ -112,6 +112,15 @@ def test_every_documented_route_answers_as_documented(served):
     for query in ("", "?years=2"):
         response = client.get(f"/v1/series/kr-exports/forecast{query}")
         assert check(doc, "/v1/series/{series_id}/forecast", "get", response)["flash"]["used"]
+    # Why it moved: the flash's version against the one before; the first has no move.
+    moves = "/v1/series/{series_id}/models/{version}/moves"
+    served = client.get("/v1/series/kr-exports/forecast").json()["model_version"]
+    body = check(
+        doc, moves, "get", client.get(moves.format(series_id="kr-exports", version=served))
+    )
+    assert [s["kind"] for s in body["steps"]][-2:] == ["flash", "residual"]
+    check(doc, moves, "get", client.get(moves.format(series_id="kr-exports", version=1)))
+    seen.add((moves, "get"))
     references = "/v1/series/{series_id}/references"
     url = references.format(series_id="kr-exports")
     assert len(check(doc, references, "get", client.get(url))["references"]) == 11

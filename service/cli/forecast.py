@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 from exportcast.models import limits
-from exportcast.models.core import forecast
+from exportcast.models.core import simulate
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.registry import NAMES
+from exportcast.models.simulation import summarise
+from exportcast.service.cli.moved import since_month_before
 from exportcast.service.cli.sources import (
     add_flash_arguments,
     add_source_arguments,
@@ -18,7 +20,7 @@ from exportcast.service.cli.sources import (
     load_flashes,
     load_series,
 )
-from exportcast.service.cli.tables import forecast_table
+from exportcast.service.cli.tables import forecast_table, moves_table
 from exportcast.service.config import get_settings
 
 
@@ -35,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paths", type=int, default=limits.DEFAULT_PATHS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the JSON result")
+    p.add_argument(
+        "--moves",
+        action="store_true",
+        help="also say why the forecast moved since the month before (made again as served "
+        "then, with that month's flashes), step by step",
+    )
     p.add_argument(
         "--cache-dir",
         type=Path,
@@ -62,17 +70,27 @@ def run(args: argparse.Namespace) -> int:
     if flashes is None:
         return 2
     cache = args.cache_dir or get_settings().fit_cache()
-    result = forecast(
+    learning = Learning(cache_dir=cache / series.id, jobs=2)
+    targets = default_targets if targets is None else targets
+    sim = simulate(
         series,
         args.model,
-        years,
-        levels,
-        default_targets if targets is None else targets,
+        years=years,
         n_paths=n_paths,
         seed=args.seed,
-        learning=Learning(cache_dir=cache / series.id, jobs=2),
+        learning=learning,
         flashes=flashes[0],
         country=flashes[1],
     )
-    print(json.dumps(result.to_dict(), indent=2) if args.json else forecast_table(result))
+    result = summarise(sim, years, levels, targets)
+    out = result.to_dict() if args.json else forecast_table(result)
+    if args.moves:
+        since, moves = since_month_before(
+            series, sim, flashes[0], flashes[1], learning, args.seed, targets, years
+        )
+        if args.json:
+            out = {**out, "moves": {"since": since, **moves.to_dict()}}
+        else:
+            out += "\n\n" + moves_table(moves, series.unit, since)
+    print(json.dumps(out, indent=2) if args.json else out)
     return 0

@@ -12,6 +12,7 @@ from exportcast.models.datasets import BUNDLED, load_bundled_references
 from exportcast.models.evaluation.auto import Learning
 from exportcast.models.limits import DEFAULT_PATHS, MAX_YEARS
 from exportcast.models.series import format_month
+from exportcast.service.cli.moved import since_month_before
 from exportcast.service.cli.sources import (
     add_flash_arguments,
     add_source_arguments,
@@ -48,18 +49,20 @@ def run(args: argparse.Namespace) -> int:
     if flashes is None:
         return 2
     cache = args.cache_dir or get_settings().fit_cache()
+    learning = Learning(cache_dir=cache / series.id, jobs=2)
     sim = simulate(
         series,
         years=MAX_YEARS,
         n_paths=args.paths,
-        learning=Learning(cache_dir=cache / series.id, jobs=2),
+        learning=learning,
         flashes=flashes[0],
         country=flashes[1],
     )
+    since, moves = since_month_before(series, sim, flashes[0], flashes[1], learning, 0, targets)
     made = stamp(utc_now())
     _, points = version_of(sim, made, version=1, targets=targets)
     body = serialise(
-        sim, VersionStamp(series.id, 1, made), ForecastQuery("annual", targets=targets)
+        sim, VersionStamp(series.id, 1, made, moves=True), ForecastQuery("annual", targets=targets)
     )
     forecast = json.loads(body.content)
     observations = [
@@ -82,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         },
         "series": {"id": series.id, "name": series.name or series.id, "unit": series.unit},
         "track": track.model_dump(mode="json"),
+        "moves": {"series": series.id, "version": 1, "since": since, **moves.to_dict()},
     }
     args.out.write_text(dashboard_html(series.id, data=data), encoding="utf-8")
     print(f"report written to {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")

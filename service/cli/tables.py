@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exportcast.models.moves import Moves
 from exportcast.models.results import Forecast, level_key
 
 
@@ -119,3 +120,34 @@ def pace_lines(f: Forecast, amount: float) -> list[str]:
             f"P {y.prob_at_least[amount]:.0%}"
         )
     return out
+
+
+def _signed(value: float, unit: str) -> str:
+    text = _billions(abs(value), unit)
+    return ("+" if value >= 0 else "-") + text
+
+
+def moves_table(moves: Moves, unit: str, since: str) -> str:
+    """Why the forecast moved from the version before: each step's change of every year's
+    median (and of P(largest target) for the last year), adding up to the change."""
+    years, last = moves.years, moves.years[-1]
+    target = max(moves.targets) if moves.targets else None
+    head = f"why it moved since {since}:"
+    cols = f"{'':52}" + "".join(f"{y:>11}" for y in years)
+    if target is not None:
+        cols += f" {'P(' + str(last) + '>=' + _billions(target, unit) + ')':>20}"
+    lines = [head, cols]
+
+    def row(label: str, point, signed: bool) -> str:
+        show = (lambda v: _signed(v, unit)) if signed else (lambda v: _billions(v, unit))
+        text = f"{label[:52]:52}" + "".join(f"{show(point.median[y]):>11}" for y in years)
+        if target is not None:
+            p = point.prob[last][target]
+            text += f" {(f'{p:+.1%}' if signed else f'{p:.1%}'):>20}"
+        return text
+
+    lines.append(row("before", moves.before, False))
+    for step in moves.steps:
+        lines.append(row("  " + step.label, step.contribution, True))
+    lines.append(row("after", moves.after, False))
+    return "\n".join(lines)

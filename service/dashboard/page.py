@@ -34,7 +34,7 @@ def dashboard_html(
     series_id: str, poll_seconds: float = POLL_SECONDS, data: dict | None = None
 ) -> str:
     """The page the service serves; with `data` (the API's bodies: `forecast`,
-    `observations`, `series`, `track`), one self-contained file that reads them instead
+    `observations`, `series`, `track`, `moves`), one self-contained file that reads them instead
     of the API, with its scripts and styles inlined (a report for e-mail and archives)."""
     config = {"series": series_id, "pollSeconds": poll_seconds}
     if data is not None:
@@ -113,6 +113,12 @@ SERIES_MAIN = """<main>
     <h2 id="h-track">This year's projection as each month came in, and the official outlooks</h2>
     <div id="chart-track" class="chart" role="img"></div>
     <table id="table-outlooks"></table>
+  </section>
+  <section aria-labelledby="h-moves">
+    <h2 id="h-moves">Why it moved: this version against the one before, step by step</h2>
+    <p id="moves-note"></p>
+    <div id="chart-moves" class="chart" role="img"></div>
+    <table id="table-moves"></table>
   </section>
 </main>"""
 

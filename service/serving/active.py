@@ -74,7 +74,7 @@ class ServedVersion:
 
 def prepare(sim: Simulation, record: VersionRecord, targets: Sequence[float]) -> ServedVersion:
     """A version ready to answer, its default bodies serialised."""
-    stamp = VersionStamp(record.series_id, record.version, record.created_at)
+    stamp = VersionStamp(record.series_id, record.version, record.created_at, record.has_moves)
     annual = ForecastQuery("annual", targets=tuple(targets))
     forecast = summarise(sim, annual.years, annual.levels, annual.targets)
     bodies = {
@@ -138,7 +138,9 @@ class ActiveForecasts:
         """A stored version's paths (that very version's), kept among the recently used."""
         data = self.store.artifact(record.series_id, record.version, record.created_at)
         sim = artifacts.from_bytes(data, record)
-        self._keep(VersionStamp(record.series_id, record.version, record.created_at), sim)
+        self._keep(
+            VersionStamp(record.series_id, record.version, record.created_at, record.has_moves), sim
+        )
         return sim
 
     def _keep(self, stamp: VersionStamp, sim: Simulation) -> None:

@@ -22,7 +22,7 @@ CACHE_CONTROL = "no-cache"  # keep a copy, but revalidate: the ETag makes that a
 # Part of every ETag: bump when the body's shape changes for the same version and question,
 # so a tag a client kept from before never matches a body of another shape. 2: the learned
 # fields are always present, serialised from the schemas.
-BODY_FORMAT = 2
+BODY_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,11 @@ class VersionStamp:
     series_id: str
     version: int
     created_at: str
+    moves: bool = False  # why it moved from the version before is stored (the body links it)
+
+
+def moves_path(series_id: str, version: int) -> str:
+    return f"/v1/series/{series_id}/models/{version}/moves"
 
 
 def etag_for(stamp: VersionStamp, query: ForecastQuery) -> str:
@@ -77,7 +82,8 @@ def serialise(
     if query.kind == "annual":
         if forecast is None:
             forecast = summarise(sim, query.years, query.levels, query.targets)
-        body = ForecastOut.model_validate({**forecast.to_dict(), **served})
+        moves = moves_path(stamp.series_id, stamp.version) if stamp.moves else None
+        body = ForecastOut.model_validate({**forecast.to_dict(), **served, "moves": moves})
     else:
         monthly = monthly_forecast(sim, query.horizon, query.levels)
         body = MonthlyForecastOut.model_validate({**monthly.to_dict(), **served})

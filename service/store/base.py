@@ -29,6 +29,11 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def moment(text: str) -> datetime:
+    """The moment a `stamp` names."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 class NotFound(LookupError):
     pass
 
@@ -168,6 +173,7 @@ class VersionRecord:
     learned: dict = field(default_factory=dict)  # what the model learned (weights, ...)
     n_paths: int = 0
     horizon: int = 0  # months drawn past the last published one
+    has_moves: bool = False  # why it moved from the version before is stored
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,7 @@ class VersionPoints:
 
     projections: list[dict] = field(default_factory=list)  # one per year, with "year"
     backtest: list[dict] = field(default_factory=list)  # with "year" and "data_through"
+    moves: dict | None = None  # why it moved from the version before (`models.moves`)
 
 
 @dataclass(frozen=True)
@@ -424,6 +431,11 @@ class Store(Protocol):
 
     def year_points(self, series_id: str, year: int) -> list[YearPoint]:
         """Every version's points on `year`, oldest version first."""
+        ...
+
+    def moves(self, series_id: str, version: int) -> dict | None:
+        """Why the version moved from the one before it; None if that was not stored (its
+        first version; NotFound if there is no such version)."""
         ...
 
     def projection(self, series_id: str, version: int, year: int) -> dict | None:

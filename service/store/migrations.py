@@ -217,6 +217,12 @@ def jobs_by_series(cur: Any, dialect: Dialect) -> None:
     cur.execute("CREATE INDEX IF NOT EXISTS jobs_series ON jobs (series_id, status)")
 
 
+def version_moves(cur: Any, dialect: Dialect) -> None:
+    """Why each version moved from the one before it, stored with the version (NULL for
+    the first, and for versions made before it was explained)."""
+    cur.execute("ALTER TABLE model_versions ADD COLUMN moves TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     number: int
@@ -228,6 +234,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the tables of the releases before numbered migrations", baseline),
     Migration(2, "typed version records and per-year version points", typed_versions),
     Migration(3, "jobs indexed by series", jobs_by_series),
+    Migration(4, "why each version moved", version_moves),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -18,8 +18,11 @@ from exportcast.service.store.migrations import insert_point
 
 _VERSION_COLUMNS = (
     "series_id, version, created_at, data_through, model, members, description, fit_seconds, "
-    "learned, n_paths, horizon"
+    "learned, n_paths, horizon, moves IS NOT NULL"
 )
+
+
+_INSERTED = _VERSION_COLUMNS.removesuffix(", moves IS NOT NULL")
 
 
 class VersionTables(JobTables):
@@ -42,8 +45,8 @@ class VersionTables(JobTables):
             )
             version = int(cur.fetchone()[0])
             cur.execute(
-                f"INSERT INTO model_versions ({_VERSION_COLUMNS}, info, artifact) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
+                f"INSERT INTO model_versions ({_INSERTED}, info, artifact, moves) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)",
                 (
                     record.series_id,
                     version,
@@ -57,6 +60,7 @@ class VersionTables(JobTables):
                     record.n_paths,
                     record.horizon,
                     self._blob(artifact),
+                    None if points.moves is None else json.dumps(points.moves),
                 ),
             )
             for point in points.projections:
@@ -96,6 +100,7 @@ class VersionTables(JobTables):
             learned=json.loads(r[8]),
             n_paths=r[9],
             horizon=r[10],
+            has_moves=bool(r[11]),
         )
 
     def versions(
@@ -152,6 +157,17 @@ class VersionTables(JobTables):
                 (series_id, year),
             )
             return [YearPoint(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in cur.fetchall()]
+
+    def moves(self, series_id: str, version: int) -> dict | None:
+        with self._read() as cur:
+            cur.execute(
+                "SELECT moves FROM model_versions WHERE series_id = ? AND version = ?",
+                (series_id, version),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"series {series_id!r} has no model version {version}")
+        return None if row[0] is None else json.loads(row[0])
 
     def projection(self, series_id: str, version: int, year: int) -> dict | None:
         with self._read() as cur:

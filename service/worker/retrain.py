@@ -11,11 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from exportcast.models.core import simulate
+import numpy as np
+
+from exportcast.models.core import explain_move, simulate
 from exportcast.models.digest import digest
 from exportcast.models.distributed.cluster import cluster_executor
 from exportcast.models.evaluation.auto import Learning, fill_now, full_track, prefetch_next
 from exportcast.models.limits import MAX_HORIZON, MAX_YEARS
+from exportcast.models.moves import Made
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import MonthlySeries, format_month
@@ -32,10 +35,20 @@ from exportcast.service.store import (
     VersionPoints,
     VersionRecord,
 )
-from exportcast.service.store.base import QuietRepeats, stamp, utc_now
+from exportcast.service.store.base import QuietRepeats, SeriesRecord, moment, stamp, utc_now
 from exportcast.service.worker.slots import Slots
 
 log = logging.getLogger("exportcast.training")
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The version served when a retrain started, and what it was made from: what the new
+    version's moves are explained against."""
+
+    version: int
+    made: Made
+    sim: Simulation
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,7 @@ class TrainRequest:
     # False: learn from the backtest fits already cached and make none, so the version is
     # served at once; the idle slots make the rest and a refined version follows.
     fit_missing: bool = True
+    previous: Previous | None = None  # to explain the move from (None: not explained)
 
     def learning(self) -> Learning:
         executor = cluster_executor(self.dask_scheduler) if self.dask_scheduler else None
@@ -68,7 +82,7 @@ class TrainRequest:
 def train(request: TrainRequest) -> Simulation:
     """Fit (auto learns from cached backtests) and draw paths long enough for any question
     the API accepts."""
-    return simulate(
+    sim = simulate(
         request.series,
         request.model,
         horizon=MAX_HORIZON,
@@ -79,6 +93,33 @@ def train(request: TrainRequest) -> Simulation:
         flashes=request.flashes,
         country=request.country,
     )
+    return with_moves(sim, request)
+
+
+def with_moves(sim: Simulation, request: TrainRequest) -> Simulation:
+    """The simulation with why it moved from the previous version in `learned["moves"]`
+    (stored beside the version, not in it). A move that cannot be explained is logged and
+    left out: it never costs the version."""
+    previous = request.previous
+    if previous is None or previous.sim.model != sim.model:
+        return sim
+    try:
+        learned = {k: v for k, v in sim.learned.items() if k != "track"}
+        moves = explain_move(
+            previous.made,
+            Made(request.series, learned, request.flashes),
+            previous.sim,
+            artifacts.as_stored(sim),
+            request.n_paths,
+            request.seed,
+            request.country,
+            targets=request.targets,
+        )
+    except Exception as exc:
+        log.warning("%s: why it moved was not explained: %s", sim.series_id, exc)
+        return sim
+    body = {"from_version": previous.version, **moves.to_dict()}
+    return replace(sim, learned={**sim.learned, "moves": body})
 
 
 def prefetch(request: TrainRequest) -> tuple[int, int]:
@@ -108,7 +149,7 @@ def version_of(
 ) -> tuple[VersionRecord, VersionPoints]:
     """What the store keeps about a version besides its paths (numbered when stored), and
     what it said of each year with the backtest points it learned from (the track record)."""
-    learned = {k: v for k, v in sim.learned.items() if k != "track"}
+    learned = {k: v for k, v in sim.learned.items() if k not in ("track", "moves")}
     record = VersionRecord(
         series_id=sim.series_id,
         version=version,
@@ -121,9 +162,12 @@ def version_of(
         learned=learned,
         n_paths=sim.n_paths,
         horizon=sim.horizon,
+        has_moves=sim.learned.get("moves") is not None,
     )
     points = VersionPoints(
-        projections=snapshot(sim, targets=targets), backtest=list(sim.learned.get("track", []))
+        projections=snapshot(sim, targets=targets),
+        backtest=list(sim.learned.get("track", [])),
+        moves=sim.learned.get("moves"),
     )
     return record, points
 
@@ -151,7 +195,28 @@ async def request_for(store: Store, settings: Settings, series_id: str) -> Train
         record.country,
         tuple(record.targets),
         fit_missing=not (settings.quick_versions and settings.prefetch),
+        previous=await asyncio.to_thread(previous_of, store, record)
+        if settings.explain_moves
+        else None,
     )
+
+
+def previous_of(store: Store, record: SeriesRecord) -> Previous | None:
+    """The version the series serves now, with the data and flashes it was made from (its
+    months are in its paths' file; its flashes are those stored by when it was made)."""
+    if record.active_version is None:
+        return None
+    version = store.version(record.id, record.active_version)
+    sim = artifacts.from_bytes(store.artifact(record.id, version.version), version)
+    if sim.published is None:  # stored before versions kept their months
+        return None
+    published = np.asarray(sim.published, dtype=float)
+    series = MonthlySeries(
+        record.id, record.unit, sim.data_through - len(published) + 1, published, record.name
+    )
+    flashes = store.flashes(record.id, as_of=moment(version.created_at))
+    made = Made(series, version.learned, tuple(Flash(f.month, f.period, f.value) for f in flashes))
+    return Previous(version.version, made, sim)
 
 
 class RetrainFailed(RuntimeError):

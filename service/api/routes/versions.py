@@ -12,8 +12,9 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
-from exportcast.service.schemas import Error, VersionList, VersionOut
-from exportcast.service.store import Store
+from exportcast.service.schemas import Error, MovesOut, VersionList, VersionOut
+from exportcast.service.serving.bodies import moves_path
+from exportcast.service.store import NotFound, Store
 
 # Versions are stored as 64-bit integers: an unbounded one (10**30) overflowed the driver, a
 # 500. 2**53 is far beyond any version and still exact in a JSON number.
@@ -46,6 +47,7 @@ def _list(
                 active=v.version == served,
                 learned=v.learned,
                 n_paths=v.n_paths,
+                moves=moves_path(series_id, v.version) if v.has_moves else None,
             )
             for v in page
         ],
@@ -89,3 +91,22 @@ def activate(
     store.serve_version(series_id, version)
     forecasts.sync()
     return _list(series_id, store)
+
+
+@router.get(
+    "/{version}/moves",
+    response_model=MovesOut,
+    dependencies=[Depends(require_reader)],
+    responses={404: {"model": Error}, **ERROR_RESPONSES},
+)
+def moves(series_id: str, version: VersionNumber, store: StoreDep) -> MovesOut:
+    """Why the version moved from the one served before it: each projected year's median
+    and P(target), and the named steps that add up to the change (computed when the
+    version was made)."""
+    body = store.moves(series_id, version)
+    if body is None:
+        raise NotFound(
+            f"version {version} of {series_id!r} has no moves: it is the series' first, "
+            "or was made before moves were explained"
+        )
+    return MovesOut.model_validate({"series": series_id, "version": version, **body})

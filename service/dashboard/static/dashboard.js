@@ -23,7 +23,7 @@
 
   async function getJSON(url, etag) {
     if (preloaded) {
-      const key = url.startsWith(base + "/track-record") ? "track" : PRELOADED[url.slice(base.length)];
+      const key = url.startsWith(base + "/track-record") ? "track" : url.startsWith(base + "/models/") ? "moves" : PRELOADED[url.slice(base.length)];
       return { status: 200, etag: null, body: preloaded[key] };
     }
     const headers = etag ? { "If-None-Match": etag } : {};
@@ -192,6 +192,59 @@
     return r.model_months_behind > 0 ? text + ", " + r.model_months_behind + " months older than the data then" : text;
   }
 
+  // Why the forecast moved from the version before: a waterfall of this year's median from
+  // the previous version's to this one's, and every year's change by step in the table.
+  function movesChart(moves) {
+    const div = document.getElementById("chart-moves");
+    const table = document.getElementById("table-moves");
+    const note = document.getElementById("moves-note");
+    table.replaceChildren();
+    if (!moves) {
+      note.textContent = "This is the series' first version: nothing has moved yet.";
+      return Plotly.react(div, [], layoutBase(), plotConfig);
+    }
+    const year = String(moves.years[0]);
+    const since = moves.since || "version " + moves.from_version;
+    note.textContent = "Version " + moves.version + " against " + since + ": the steps add up to the change; the last is what they leave over.";
+    const steps = moves.steps;
+    const trace = {
+      type: "waterfall", orientation: "v",
+      x: ["before", ...steps.map((s, i) => (i + 1) + ". " + s.label), "after"],
+      measure: ["absolute", ...steps.map(() => "relative"), "total"],
+      y: [inB(moves.before[year].median), ...steps.map((s) => inB(s.years[year].median)), inB(moves.after[year].median)],
+      connector: { line: { color: "#8a96a3" } },
+      increasing: { marker: { color: "#2e7d32" } }, decreasing: { marker: { color: "#b03a2e" } }, totals: { marker: { color: "#0b63b6" } },
+    };
+    const layout = layoutBase();
+    layout.hovermode = "closest";
+    layout.yaxis = { title: { text: year + " median, " + axisUnit() } };
+    layout.xaxis = { tickangle: -30, automargin: true };
+    layout.showlegend = false;
+    div.setAttribute("aria-label", "The " + year + " median moved from " + money(moves.before[year].median) + " to " + money(moves.after[year].median) + ": " + steps.map((s) => s.label + " " + signed(s.years[year].median)).join("; "));
+    const targets = Object.keys(moves.before[year].prob_at_least);
+    const head = el("tr");
+    ["step", ...moves.years.map(String), ...targets.map((t) => "P(" + year + " >= " + money(Number(t)) + ")")].forEach((h) => head.appendChild(el("th", { scope: "col" }, h)));
+    table.appendChild(head);
+    const row = (id, label, point, sign) => {
+      const r = el("tr", { id: id });
+      [label, ...moves.years.map((y) => (sign ? signed : money)(point[String(y)].median)),
+        ...targets.map((t) => (sign ? signedPct : pct)(point[year].prob_at_least[t]))].forEach((c) => r.appendChild(el("td", {}, c)));
+      table.appendChild(r);
+    };
+    row("move-before", "before", moves.before, false);
+    steps.forEach((s, i) => row("move-" + i, s.label, s.years, true));
+    row("move-after", "after", moves.after, false);
+    return Plotly.react(div, [trace], layout, plotConfig);
+  }
+
+  function signed(v) {
+    return (v < 0 ? "-" : "+") + money(Math.abs(v));
+  }
+
+  function signedPct(p) {
+    return (p < 0 ? "-" : "+") + (100 * Math.abs(p)).toFixed(1) + " pts";
+  }
+
   async function render(forecast) {
     const [obs, series] = await Promise.all([
       getJSON(base + "/observations"),
@@ -201,12 +254,14 @@
     document.getElementById("title").textContent = series.body.name || cfg.series;
     const year = forecast.years[0].year;
     const record = await getJSON(base + "/track-record?year=" + year);
+    const moves = forecast.moves ? (await getJSON(forecast.moves)).body : null;
     headline(forecast);
     await Promise.all([
       monthlyChart(forecast, obs.body.observations),
       annualChart(forecast, obs.body.observations),
       targetCharts(forecast),
       trackChart(record.body),
+      movesChart(moves),
     ]);
     state.version = forecast.model_version;
     document.body.dataset.version = String(forecast.model_version);
