@@ -205,7 +205,8 @@ def main() -> int:
         print("backtest sample:", file=sys.stderr)
         walked = walk(sample(first, last), learning)
         print(
-            "\n| version | year's median (change) | P(>= $1T) | 5th year (change) | largest steps |"
+            "\n| version | first year's median (change) | P(>= $1T) | fifth year's (change) "
+            "| largest steps on the first year |"
         )
         print("|---|---|---|---|---|")
         show(walked)

@@ -16,6 +16,7 @@ from exportcast.models.datasets import BUNDLED, load_bundled, load_bundled_flash
 from exportcast.models.evaluation.nowcast import VARIANTS, flash_backtest, summary
 from exportcast.models.nowcast.flashes import history_pairs
 from exportcast.models.nowcast.ratio import fit_ratio
+from exportcast.models.nowcast.trust import LEARNED, Trust, fit_trust, log_likelihood
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.series import format_month
 from exportcast.service.config import get_settings
@@ -26,8 +27,18 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--paths", type=int, default=1000)
     parser.add_argument("--from-year", type=int, default=2010)
+    parser.add_argument(
+        "--trust",
+        default=None,
+        help="wrong,widen: read the flashes with this trust in the model (0,1 is the plain "
+        "Gaussian update); default: learned as the walk goes, from the months before",
+    )
 
     args = parser.parse_args()
+    trust = None
+    if args.trust:
+        wrong, widen = (float(x) for x in args.trust.split(","))
+        trust = Trust(wrong, widen)
     series = load_bundled()
     flashes = load_bundled_flashes()
     first_flash = min(f.month for f in flashes)
@@ -43,8 +54,11 @@ def main() -> int:
         n_paths=args.paths,
         jobs=args.jobs,
         cache_dir=get_settings().fit_cache() / series.id,
+        trust=trust,
     )
-    print(f"{len(cases)} cases in {time.perf_counter() - started:.0f}s\n")
+    print(
+        f"{len(cases)} cases in {time.perf_counter() - started:.0f}s, flashes read with {trust}\n"
+    )
     with_flash = range(first_flash // 12 + 1, series.end // 12 + 1)
     print(
         f"months {with_flash.start}-{with_flash.stop - 1} with flashes "
@@ -118,6 +132,7 @@ def main() -> int:
         f"  d1_10 month error {cut['d1_10']:.2f} vs {cut['none']:.2f}: "
         f"{1 - cut['d1_10'] / cut['none']:.0%} lower (goal 20%)"
     )
+    breaks_and_trust(cases, with_flash)
     print("\n2026 months:")
     for c in cases:
         if c.month // 12 == 2026:
@@ -129,6 +144,42 @@ def main() -> int:
                 f" year {c.year_median / 1e3:7.1f} [{ylo / 1e3:6.1f}-{yhi / 1e3:6.1f}]"
             )
     return 0
+
+
+def breaks_and_trust(cases, with_flash: range) -> None:
+    """The break months (the forecast without a flash missed by more than 8%), coverage on
+    them and overall, and the trust learned from the years before the scored ones."""
+    scored = [c for c in cases if c.month // 12 in with_flash]
+    none = {c.month: c for c in scored if c.variant == "none"}
+    breaks = sorted(m for m, c in none.items() if c.month_error > 8)
+    print(f"\nbreak months (no-flash forecast missed by > 8%), {len(breaks)} of {len(none)}:")
+    print("  " + ", ".join(f"{format_month(m)} ({none[m].month_error:.0f}%)" for m in breaks))
+    print(f"{'variant':8} {'80% all':>8} {'80% breaks':>10} {'95% all':>8} {'95% breaks':>10}")
+    for variant in VARIANTS:
+        mine = [c for c in scored if c.variant == variant and c.month in none]
+        at_breaks = [c for c in mine if c.month in breaks]
+
+        def cover(group, level):
+            return sum(c.month_covered(level) for c in group) / max(len(group), 1)
+
+        print(
+            f"{variant:8} {cover(mine, 80.0):>8.0%} {cover(at_breaks, 80.0):>10.0%} "
+            f"{cover(mine, 95.0):>8.0%} {cover(at_breaks, 95.0):>10.0%}"
+            f"  ({len(mine)} months, {len(at_breaks)} breaks)"
+        )
+    for variant in ("d1_10", "d1_20"):
+        for last in (2017, 2019, 2021, 2025, 2026):
+            before = [
+                r for c in cases if c.variant == variant and c.month // 12 <= last for r in c.reads
+            ]
+            fitted = fit_trust(before)
+            gain = log_likelihood(before, fitted) - log_likelihood(before, Trust())
+            print(
+                f"{variant} trust learned from {len(before)} members' months through {last}: "
+                f"wrong {fitted.wrong:.2f}, widen {fitted.widen:.1f} (log likelihood "
+                f"{gain:+.1f} on the Gaussian update)"
+            )
+    print(f"shipped for the service: {LEARNED}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from exportcast.models.moves import Made, Moves, explain
 from exportcast.models.nowcast.condition import condition_paths
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.nowcast.reading import read_latest, reading_record
+from exportcast.models.nowcast.trust import trust_for
 from exportcast.models.registry import AUTO_MEMBERS, get_model
 from exportcast.models.results import Forecast
 from exportcast.models.series import MonthlySeries, format_month
@@ -137,7 +138,8 @@ def draw(
     # (without flashes) then applies to what they say with it.
     before = (calibrate(paths) if calibrate else paths)[:, 0].copy()
     if reading is not None and reading.belief is not None:
-        paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31))
+        trust = trust_for(reading.flash.period)
+        paths = condition_paths(paths, labels, reading.belief, rng_for(seed, 31), trust)
     if calibrate is not None:
         paths = calibrate(paths)
     if reading is not None:

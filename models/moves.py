@@ -205,7 +205,8 @@ def _flash_label(flashes: Sequence[Flash], month: int) -> tuple[str, dict[str, A
     flash = latest_for(flashes, month)
     if flash is None:
         return "no flash for the month to come", {}
-    return f"flash {format_month(month)}, days {flash.period}", flash.to_dict()
+    days = flash.period.removeprefix("d").replace("_", "-")
+    return f"flash {format_month(month)}, days {days}", flash.to_dict()
 
 
 def explain(
@@ -283,7 +284,7 @@ def explain(
     steps.append(
         Step(
             "residual",
-            "left over: versions made again against their stored paths",
+            "left over: versions made again vs stored",
             left,
             {
                 "previous_remade_minus_stored": first.minus(start).median,

@@ -32,7 +32,8 @@ from exportcast.models.evaluation.origins import Origin, origins
 from exportcast.models.families.base import ModelError, rng_for
 from exportcast.models.nowcast.condition import condition_paths
 from exportcast.models.nowcast.flashes import Flash, history_pairs
-from exportcast.models.nowcast.ratio import NotEnoughHistory, fit_ratio
+from exportcast.models.nowcast.ratio import MonthBelief, NotEnoughHistory, fit_ratio
+from exportcast.models.nowcast.trust import GAUSSIAN, LEARNS, Read, Trust, fit_trust
 from exportcast.models.parallel import shared_pool
 from exportcast.models.prior.features import features as features_of
 from exportcast.models.series import MonthlySeries
@@ -54,6 +55,8 @@ class FlashCase:
     weights: dict[str, float]
     implied_median: float | None = None  # the month as the flash alone says it
     implied_intervals: dict[float, tuple[float, float]] | None = None
+    # Each member's month and the flash, as the trust in the model is learned from them.
+    reads: tuple[Read, ...] = ()
 
     @property
     def month_error(self) -> float:
@@ -133,9 +136,14 @@ def flash_backtest(
     jobs: int = 1,
     cache_dir: Path | None = None,
     learn_from: int | None = None,
+    trust: Trust | None = None,
+    learns: Sequence[str] = LEARNS,
 ) -> list[FlashCase]:
     """Cases for each month in `months` (month indices, each with its full figure in the
-    series) and each variant it has flashes for."""
+    series) and each variant it has flashes for. A flash is read with `trust`, or (None)
+    as the service reads it: the periods in `learns` with the trust learned as the walk
+    goes, from that period's months before (`fit_trust`), so no month's own outcome teaches
+    its reading; the others with the plain Gaussian update."""
     full = {series.start + i: float(v) for i, v in enumerate(series.values)}
     tasks = [(series, t - 1, m, n_paths, seed, factory) for t in months for m in members]
     if jobs > 1 and len(tasks) > 3:
@@ -149,7 +157,10 @@ def flash_backtest(
     states = auto_states(series, members, factory, at, recent, n_paths, jobs, cache_dir, learn_from)
     by_key = {(f.month, f.period): f for f in flashes}
     cases: list[FlashCase] = []
-    for t, origin in zip(months, at, strict=True):
+    # The members' months and flashes of the months before, by flash period: each period's
+    # trust is learned from its own (a 1-10 flash says less than a 1-20 one).
+    past: dict[str, list[Read]] = {variant: [] for variant in VARIANTS}
+    for t, origin in sorted(zip(months, at, strict=True)):
         blocks = {m: paths[(m, t)] for m in members if (m, t) in paths}
         if not blocks or t not in full:
             continue
@@ -160,19 +171,25 @@ def flash_backtest(
         year_actual = sum(full[t // 12 * 12 + k] for k in range(12)) if year_complete else None
         year_to_date = sum(full[k] for k in range(t // 12 * 12, t) if k in full)
         rng = rng_for(seed, t)
+        readings = {
+            v: trust if trust is not None else fit_trust(past[v]) if v in learns else GAUSSIAN
+            for v in VARIANTS
+        }
         for variant in VARIANTS:
             flash = by_key.get((t, variant))
             if variant != "none" and flash is None:
                 continue
             weights = dict(state.weights)
             mix, labels = _mix(blocks, weights)
-            belief = None
+            belief, reads = None, ()
             if flash is not None:
                 try:
                     belief = fit_ratio(pairs, variant, country).belief(flash)
                 except NotEnoughHistory:
                     continue
-                mix = condition_paths(mix, labels, belief, rng)
+                reads = _reads(mix, labels, belief, full[t])
+                past[variant].extend(reads)
+                mix = condition_paths(mix, labels, belief, rng, readings[variant])
             # As a live forecast does it: the flash read into the members' paths, then the
             # calibration learned from backtests without flashes.
             mix = calibrate_paths(mix, months_left, state.scale)
@@ -192,9 +209,30 @@ def flash_backtest(
                     implied_intervals=(
                         None if belief is None else {lv: belief.interval(lv) for lv in LEVELS}
                     ),
+                    reads=reads,
                 )
             )
     return cases
+
+
+def _reads(
+    mix: np.ndarray, labels: np.ndarray, belief: MonthBelief, actual: float
+) -> tuple[Read, ...]:
+    """Each member's month (as its paths in the mixture say it) with the flash's reading."""
+    out = []
+    for label in np.unique(labels):
+        logs = np.log(mix[labels == label, 0])
+        if len(logs) > 1:
+            out.append(
+                Read(
+                    float(logs.mean()),
+                    float(logs.var(ddof=1)),
+                    belief.log_mean,
+                    belief.log_sd**2,
+                    float(np.log(actual)),
+                )
+            )
+    return tuple(out)
 
 
 def _mix(blocks: dict[str, np.ndarray], weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from exportcast.models.nowcast.ratio import MonthBelief
+from exportcast.models.nowcast.trust import GAUSSIAN, Trust
 
 
 def condition_paths(
@@ -25,9 +26,13 @@ def condition_paths(
     labels: np.ndarray | None,
     belief: MonthBelief,
     rng: np.random.Generator,
+    trust: Trust = GAUSSIAN,
 ) -> np.ndarray:
     """`paths` (n_paths, horizon) with the first month conditioned on `belief`, within
-    each member's paths (`labels`; all one group when None)."""
+    each member's paths (`labels`; all one group when None). With a `trust` of two
+    regimes (the default is the plain Gaussian update), a path takes
+    the "model wrong" regime with its posterior probability given the flash: its month is
+    widened around the member's mean and updated with the gain of the wider variance."""
     paths = np.asarray(paths, dtype=float)
     logs = np.log(paths)
     groups = np.zeros(len(paths), dtype=int) if labels is None else np.asarray(labels)
@@ -39,9 +44,14 @@ def condition_paths(
         first = block[:, 0]
         mean = float(first.mean())
         var = float(first.var(ddof=1)) if len(rows) > 1 else 0.0
-        gain = var / (var + noise_var) if var + noise_var > 0 else 1.0
         reading = belief.draw(rng, len(rows))
-        moved = first + gain * (reading - first) if var > 0 else reading
+        p_wrong = trust.regime_wrong(belief.log_mean - mean, var, noise_var)
+        wrong = rng.random(len(rows)) < p_wrong if p_wrong > 0 else np.zeros(len(rows), bool)
+        widen = np.where(wrong, trust.widen, 1.0)
+        prior = mean + np.sqrt(widen) * (first - mean)
+        var_each = widen * var
+        gain = np.where(var_each + noise_var > 0, var_each / (var_each + noise_var), 1.0)
+        moved = prior + gain * (reading - prior) if var > 0 else reading
         shift = moved - first
         if var > 0:
             centred = block - block.mean(axis=0)
