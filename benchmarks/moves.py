@@ -35,6 +35,7 @@ from exportcast.models.moves import Made, Moves
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.series import MonthlySeries, format_month, parse_month
 from exportcast.models.simulation import Simulation
+from exportcast.service.cli.tables import moves_table
 from exportcast.service.config import get_settings
 
 TARGET = 1_000_000.0
@@ -200,6 +201,9 @@ def main() -> int:
     print("|---|---|---|---|---|")
     show(replay)
     goal(replay, "2026 replay")
+    for event, moves in replay:
+        if event.label.endswith("2026-09 published"):
+            print("\n" + moves_table(moves, kr.unit, "the version before"))
     if not args.no_sample:
         first, last = (parse_month(m) for m in args.sample.split(":"))
         print("backtest sample:", file=sys.stderr)

@@ -138,6 +138,46 @@ def pool_client(
     }
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(stat_path: Path) -> tuple[int, float]:
+    """(parent pid, CPU seconds) from a /proc stat file."""
+    fields = stat_path.read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cpu_split(pid: int) -> dict[str, float]:
+    """CPU seconds so far of the service: its event loop (the main thread: requests, the
+    front door), its other threads (routes run off the loop, store reads, syncing) and its
+    child processes (uvicorn's workers when there are several, the retrain slots)."""
+    out = {"event loop": 0.0, "other threads": 0.0, "child processes": 0.0}
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            _, seconds = _ticks(task / "stat")
+            out["event loop" if task.name == str(pid) else "other threads"] += seconds
+    except FileNotFoundError:
+        return out
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                parent, _ = _ticks(proc / "stat")
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(proc.name))
+    stack = list(children.get(pid, []))
+    while stack:
+        child = stack.pop()
+        stack.extend(children.get(child, []))
+        try:
+            for task in Path(f"/proc/{child}/task").iterdir():
+                out["child processes"] += _ticks(task / "stat")[1]
+        except FileNotFoundError:
+            continue
+    return out
+
+
 def serve(app: str, port: int, cwd: str, env: dict, workers: int) -> subprocess.Popen:
     """uvicorn serving `app`; its log goes to a file beside it, not into the figures."""
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
@@ -181,7 +221,10 @@ def main() -> int:
             "EXPORTCAST_BOOTSTRAP_ITEMS": "false",
             "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
             "BENCH_BODY": str(Path(tmp) / "body.json"),
+            # Metrics on, as `exportcast serve` runs them: each worker's in files.
+            "PROMETHEUS_MULTIPROC_DIR": str(Path(tmp) / "metrics"),
         }
+        Path(tmp, "metrics").mkdir()
         server = serve("bench_app:app", port, tmp, env, args.workers)
         raw = None
         base = f"http://127.0.0.1:{port}"
@@ -211,10 +254,13 @@ def main() -> int:
                 ),
                 "(e) random non-default parameters": (forecast, {}, str(Path(tmp, "random.lua"))),
             }
-            results = {}
+            results, cpu = {}, {}
             for name, (url, headers, script) in cases.items():
                 load(url, 1, args.connections, headers, script)  # warm up
+                before = cpu_split(server.pid)
                 results[name] = load(url, args.seconds, args.connections, headers, script)
+                after = cpu_split(server.pid)
+                cpu[name] = {k: after[k] - before[k] for k in after}
             # (d): (b) while the series retrains: a new month (June) that starts a new
             # months-known group, so the retrain fits its learning anew (about 10 s).
             month = httpx.get(f"{base}/v1/series/kr-exports/observations").json()
@@ -225,9 +271,12 @@ def main() -> int:
                 json={"observations": [{"month": following, "value": last["value"]}]},
                 headers={"Authorization": f"Bearer {token}"},
             ).json()
+            before = cpu_split(server.pid)
             results["(d) (b) while a retrain runs"] = load(
                 forecast, args.seconds, args.connections, {}, None
             )
+            after = cpu_split(server.pid)
+            cpu["(d) (b) while a retrain runs"] = {k: after[k] - before[k] for k in after}
             job = httpx.get(f"{base}/v1/jobs/{posted['job']['id']}").json()
             print(f"the retrain during (d): job {job['id']} {job['status']}")
         finally:
@@ -246,8 +295,36 @@ def main() -> int:
             f"{name:45} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
             f"{r['errors']:>7} {r['rps'] / limit:>5.2f}x"
         )
+    print(
+        f"\nthe service's CPU seconds per case ({args.seconds}s of load; the raw ASGI app's "
+        "own server is not the service): event loop / other threads / child processes, and "
+        "CPU microseconds per request"
+    )
+    for name, split in cpu.items():
+        if name not in results or name.startswith("(a')"):
+            continue
+        total = sum(split.values())
+        done = results[name]["rps"] * args.seconds
+        print(
+            f"{name:45} {split['event loop']:>6.2f} / {split['other threads']:>5.2f} / "
+            f"{split['child processes']:>5.2f}   {1e6 * total / max(done, 1):>7.0f} us"
+        )
+    print(
+        f"\nmetrics per request: {metrics_cost_us():.2f} us of CPU (tallied, flushed each second)"
+    )
     print(json.dumps(results))
     return 0
+
+
+def metrics_cost_us(n: int = 200_000) -> float:
+    """What counting and timing one request costs the service (`Tally.add`), in this process."""
+    from exportcast.service.metrics import LATENCY_BUCKETS, Tally
+
+    tally = Tally(LATENCY_BUCKETS)
+    started = time.perf_counter()
+    for i in range(n):
+        tally.add("GET", "/v1/series/{series_id}/forecast", 200, 0.0004 + (i % 7) * 1e-4)
+    return 1e6 * (time.perf_counter() - started) / n
 
 
 if __name__ == "__main__":

@@ -39,19 +39,43 @@ def trailing_totals(series: MonthlySeries) -> np.ndarray:
     return np.convolve(series.values, np.ones(12), mode="valid")
 
 
+class History:
+    """The series' twelve-month totals and, per window length, their growth over the window,
+    sorted: made once for a version, so each pace asked of it is a lookup."""
+
+    def __init__(self, series: MonthlySeries):
+        self.totals = trailing_totals(series)
+        self._ratios: dict[int, np.ndarray] = {}
+
+    def share(self, months: int, factor: float) -> tuple[float | None, int]:
+        """The share of past windows of `months` months over which the twelve-month total
+        grew by at least `factor` (None with no such window), and how many there were."""
+        if months <= 0 or len(self.totals) <= months:
+            return None, 0
+        ratios = self._ratios.get(months)
+        if ratios is None:
+            ratios = np.sort(self.totals[months:] / self.totals[:-months])
+            self._ratios[months] = ratios
+        n = len(ratios)
+        return (n - int(np.searchsorted(ratios, factor, side="left"))) / n, n
+
+
 def growth_history(series: MonthlySeries, months: int, factor: float) -> tuple[float | None, int]:
     """The share of past windows of `months` months over which the twelve-month total grew
     by at least `factor` (it is None with no such window), and how many windows there were."""
-    totals = trailing_totals(series)
-    if months <= 0 or len(totals) <= months:
-        return None, 0
-    ratios = totals[months:] / totals[:-months]
-    return float(np.mean(ratios >= factor)), len(ratios)
+    return History(series).share(months, factor)
 
 
-def pace(series: MonthlySeries, year: int, target: float, probability: float | None = None) -> Pace:
+def pace(
+    series: MonthlySeries,
+    year: int,
+    target: float,
+    probability: float | None = None,
+    history: History | None = None,
+) -> Pace:
     """The pace `target` needs in `year` (the year in progress or a later one), from the
-    series as published. `probability` is carried along (the paths' P(total >= target))."""
+    series as published. `probability` is carried along (the paths' P(total >= target));
+    `history`, the series' own, when one is kept (a version's)."""
     last = series.end
     end = year * 12 + 11
     months_left = end - last
@@ -68,10 +92,11 @@ def pace(series: MonthlySeries, year: int, target: float, probability: float | N
         start = first_of_year + known - 12 - series.start
         before = float(series.values[start : start + in_year].sum())
         same_months = needed / before - 1 if before > 0 else None
-    latest = float(trailing_totals(series)[-1])
+    history = history or History(series)
+    latest = float(history.totals[-1])
     factor = target / latest
     per_year = factor ** (12 / months_left) - 1
-    share, windows = growth_history(series, months_left, factor)
+    share, windows = history.share(months_left, factor)
     return Pace(
         year=year,
         target=target,

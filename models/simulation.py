@@ -12,7 +12,7 @@ import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
-from exportcast.models.pace import pace
+from exportcast.models.pace import History, pace
 from exportcast.models.references import PERCENTILES
 from exportcast.models.results import (
     Forecast,
@@ -75,6 +75,16 @@ class Simulation:
     @cached_property
     def sorted_years(self) -> list[totals.SortedDraws]:
         return [totals.SortedDraws(d.totals) for d in self.year_draws]
+
+    @cached_property
+    def first_crossings(self) -> totals.FirstCrossings:
+        return totals.FirstCrossings(self.year_draws)
+
+    @cached_property
+    def published_history(self) -> tuple[MonthlySeries, History] | None:
+        """The published months as a series, with the growth history every pace reads."""
+        series = published_series(self)
+        return None if series is None else (series, History(series))
 
     def only(self, member: str) -> Simulation:
         """The paths that one ensemble member drew, as a simulation of its own."""
@@ -141,10 +151,11 @@ def published_series(sim: Simulation) -> MonthlySeries | None:
 
 
 def _paces(sim: Simulation, year: int, targets: Sequence[float], ordered) -> dict | None:
-    series = published_series(sim) if targets else None
-    if series is None:
+    published = sim.published_history if targets else None
+    if published is None:
         return None
-    return {t: pace(series, year, t, ordered.share_at_least(t)) for t in targets}
+    series, history = published
+    return {t: pace(series, year, t, ordered.share_at_least(t), history) for t in targets}
 
 
 def summarise(
@@ -178,7 +189,7 @@ def summarise(
         TargetOutlook(
             amount=t,
             first_year_p50=totals.first_year_p50({p.year: p.prob_at_least[t] for p in projections}),
-            crossing_year=totals.crossing_years(draws, t),
+            crossing_year=sim.first_crossings.distribution(t, len(draws)),
         )
         for t in targets
     ]

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -44,7 +45,7 @@ from exportcast.service.config import Settings, get_settings
 from exportcast.service.metrics import Metrics, RequestMetrics
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.serving.hierarchy_bodies import HierarchyBodies
-from exportcast.service.serving.polled import DefaultForecastReads
+from exportcast.service.serving.polled import Answers, FrontDoor
 from exportcast.service.store import HierarchyRecord, Store, VersionRecord
 from exportcast.service.store.connect import open_store
 from exportcast.service.worker.loop import Worker
@@ -99,6 +100,19 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports", with_items: b
     )
 
 
+class Service(FastAPI):
+    """FastAPI with a front door: the reads it holds bytes for are answered before
+    Starlette's middleware stack and FastAPI's routing (`serving.polled`)."""
+
+    front: FrontDoor | None = None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        front = self.front
+        if front is not None and scope["type"] == "http" and await front.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     train_fn: Callable[[TrainRequest], object] = train,
@@ -123,7 +137,10 @@ def create_app(
         ) -> None:
             await asyncio.to_thread(active.install, sim, record, targets)
 
-        tasks = [asyncio.create_task(active.follow(settings.poll_seconds))]
+        tasks = [
+            asyncio.create_task(active.follow(settings.poll_seconds)),
+            asyncio.create_task(app.state.metrics.flush_every(1.0)),
+        ]
         runner = None
         if run_jobs:
             runner = Worker(
@@ -148,7 +165,7 @@ def create_app(
                 runner.close()
             store.close()
 
-    app = FastAPI(
+    app = Service(
         title="exportcast",
         version="0.1.0",
         description=DESCRIPTION,
@@ -178,7 +195,8 @@ def create_app(
     docs.mount(app)
     dashboard.mount(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, settings=settings)
-    app.add_middleware(DefaultForecastReads, state=app.state)
     app.state.metrics = Metrics(app.state)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.state.answers = Answers(settings.response_cache_size)
+    app.front = FrontDoor(app.state, app.state.answers)
     return app

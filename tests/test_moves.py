@@ -180,3 +180,21 @@ def test_a_version_links_to_why_it_moved(tmp_path):
     assert month["detail"]["month"] == "2026-09" and month["detail"]["published"] == 120_943.825
     assert steps[-1]["kind"] == "residual"
     assert abs(steps[-1]["years"][year]["median"]) < 1e-6 * moves["after"][year]["median"]
+
+
+def test_a_previous_version_that_cannot_be_read_leaves_the_next_unexplained(tmp_path, caplog):
+    from exportcast.service.store import VersionPoints
+    from exportcast.service.store.connect import open_store
+    from exportcast.service.worker.retrain import previous_of, version_of
+
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        store.create_series("s", "S", "u")
+        assert previous_of(store, store.get_series("s")) is None  # nothing served yet
+        made = Simulation("s", "u", "ets", ("ets",), "d", 2020 * 12, 0.0, np.ones((10, 24)))
+        record, _ = version_of(made, "2026-01-01T00:00:00.000000Z")
+        store.add_version(record, b"not paths", VersionPoints(), serve=True)
+        assert previous_of(store, store.get_series("s")) is None
+        assert "cannot be read to explain" in caplog.text
+    finally:
+        store.close()

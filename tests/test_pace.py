@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exportcast.models.pace import growth_history, pace
+from exportcast.models.pace import History, growth_history, pace, trailing_totals
 from exportcast.models.series import MonthlySeries
 
 
@@ -49,6 +49,23 @@ def test_history_counts_the_windows_that_grew_that_fast_by_brute_force():
         share, windows = growth_history(series, months, factor)
         hits = [totals[i + months] / totals[i] >= factor for i in range(49 - months)]
         assert windows == len(hits) and share == pytest.approx(np.mean(hits))
+
+
+@settings(max_examples=60, deadline=None)
+@given(months=st.integers(1, 400), factor=st.floats(0.3, 4.0))
+def test_a_kept_history_answers_as_a_fresh_count_of_the_windows(kr, months, factor):
+    """A version keeps its history sorted once; each pace is a lookup with the same share."""
+    kept = History(kr)
+    totals = trailing_totals(kr)
+    share, windows = kept.share(months, factor)
+    if len(totals) <= months:
+        assert (share, windows) == (None, 0)
+        return
+    ratios = totals[months:] / totals[:-months]
+    assert windows == len(ratios) and share == float(np.mean(ratios >= factor))
+    # A ratio exactly at the factor counts as reached.
+    assert kept.share(months, float(ratios[0]))[0] == float(np.mean(ratios >= ratios[0]))
+    assert pace(kr, 2030, 1e6, history=kept) == pace(kr, 2030, 1e6)
 
 
 @settings(max_examples=40, deadline=None)

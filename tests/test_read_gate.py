@@ -22,7 +22,7 @@ from exportcast.service.api.auth import (
     safe_next,
 )
 from exportcast.service.main import create_app
-from exportcast.service.serving.polled import DefaultForecastReads
+from exportcast.service.serving.polled import authorised
 from exportcast.service.store.connect import open_store, redacted
 from exportcast.service.store.sqlite import SQLiteStore
 from tests.postgres_server import require_psycopg
@@ -205,16 +205,10 @@ def test_the_polled_fast_path_takes_the_session_cookie(tmp_path):
     def scope(*headers: tuple[bytes, bytes]) -> dict:
         return {"headers": list(headers)}
 
-    assert DefaultForecastReads._authorised(
-        scope((b"cookie", f"a=b; {SESSION_COOKIE}={value}".encode())), settings
-    )
-    assert not DefaultForecastReads._authorised(
-        scope((b"cookie", b"exportcast_session=v1.1.x.y")), settings
-    )
-    assert DefaultForecastReads._authorised(
-        scope((b"authorization", f"Bearer {TOKEN}".encode())), settings
-    )
-    assert not DefaultForecastReads._authorised(scope(), settings)
+    assert authorised(scope((b"cookie", f"a=b; {SESSION_COOKIE}={value}".encode())), settings)
+    assert not authorised(scope((b"cookie", b"exportcast_session=v1.1.x.y")), settings)
+    assert authorised(scope((b"authorization", f"Bearer {TOKEN}".encode())), settings)
+    assert not authorised(scope(), settings)
 
 
 # -- smaller defects ----------------------------------------------------------------------

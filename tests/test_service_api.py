@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -277,6 +278,40 @@ def test_defaults_spelled_out_match_the_polled_bytes(client):
     head = client.head("/v1/series/kr-exports/forecast")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["etag"] == polled.headers["etag"]
+
+
+def test_a_question_asked_again_is_answered_at_the_front_door_for_its_version(client, monkeypatch):
+    """The route answers a question once; the same path and query again get the same bytes
+    without it (here the route could not answer), and only while that version is served."""
+    first = forecast(client, years=3, levels="50,90")
+    assert first.status_code == 200
+    forecasts = client.app.state.active
+
+    def no_route(*args, **kwargs):
+        raise AssertionError("the route was asked again")
+
+    monkeypatch.setattr(forecasts, "cached", no_route)
+    monkeypatch.setattr(forecasts, "response", no_route)
+    again = forecast(client, years=3, levels="50,90")
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    revalidated = client.get(
+        "/v1/series/kr-exports/forecast?years=3&levels=50%2C90",
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    # Another spelling of the question is another key: the route is asked (and refuses here).
+    with pytest.raises(AssertionError, match="asked again"):
+        forecast(client, levels="50,90", years=3)
+    # Once another version is served, the remembered answer is not.
+    monkeypatch.undo()
+    served = client.app.state.active.get("kr-exports")
+    client.app.state.active._served["kr-exports"] = replace(
+        served, stamp=replace(served.stamp, created_at="2030-01-01T00:00:00.000000Z")
+    )
+    with pytest.raises(AssertionError, match="asked again"):
+        monkeypatch.setattr(forecasts, "cached", no_route)
+        forecast(client, years=3, levels="50,90")
 
 
 def test_parameters_are_answered_from_the_stored_paths(client):

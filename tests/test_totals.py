@@ -97,6 +97,20 @@ def test_crossing_year_distribution_adds_to_one_and_agrees_with_paths(case, targ
         assert cumulative + 1e-12 >= totals.prob_at_least(d.totals, target)
 
 
+@given(scenario(), positive)
+@settings(max_examples=200, deadline=None)
+def test_first_crossings_made_once_give_the_same_distribution_for_any_years(case, target):
+    paths, first_month, actual, years = case
+    draws = totals.year_totals(paths, first_month, actual, years)
+    once = totals.FirstCrossings(draws)
+    for k in range(len(draws) + 1):
+        assert once.distribution(target, k) == totals.crossing_years(draws[:k], target)
+    # A target some path reaches exactly in a year counts as reached, as `>=` says.
+    hit = float(draws[-1].totals[0])
+    for k in range(1, len(draws) + 1):
+        assert once.distribution(hit, k) == totals.crossing_years(draws[:k], hit)
+
+
 def test_year_interval_is_narrower_than_summed_monthly_bounds():
     """Independent monthly noise partly cancels in a sum; adding bounds ignores that."""
     rng = np.random.default_rng(7)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from exportcast.models.digest import digest
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_MONTHLY_HORIZON, DEFAULT_YEARS
@@ -46,6 +47,14 @@ class ForecastQuery:
 class Body:
     etag: str
     content: bytes
+
+    @cached_property
+    def asgi_headers(self) -> dict[int, list[tuple[bytes, bytes]]]:
+        """The raw headers of a 200 and of a 304, made once: what the front door sends."""
+        validators = [(k.encode(), v.encode()) for k, v in validator_headers(self).items()]
+        full = [(b"content-type", b"application/json"), *validators]
+        full.append((b"content-length", str(len(self.content)).encode()))
+        return {200: full, 304: validators}
 
 
 @dataclass(frozen=True)

@@ -178,8 +178,11 @@ def track_basis(series: MonthlySeries) -> str:
     return digest(series.start, series.values[:complete])
 
 
-async def request_for(store: Store, settings: Settings, series_id: str) -> TrainRequest:
-    """What a retrain of the series fits now: its data, flashes and settings."""
+async def request_for(
+    store: Store, settings: Settings, series_id: str, explain: bool = False
+) -> TrainRequest:
+    """What a retrain of the series fits now: its data, flashes and settings; with
+    `explain`, the version served now too (the new version's moves are told against it)."""
     record = await asyncio.to_thread(store.get_series, series_id)
     series = await asyncio.to_thread(series_from_store, store, series_id, record)
     flashes = await asyncio.to_thread(store.flashes, series_id)
@@ -196,7 +199,7 @@ async def request_for(store: Store, settings: Settings, series_id: str) -> Train
         tuple(record.targets),
         fit_missing=not (settings.quick_versions and settings.prefetch),
         previous=await asyncio.to_thread(previous_of, store, record)
-        if settings.explain_moves
+        if explain and settings.explain_moves
         else None,
     )
 
@@ -207,7 +210,15 @@ def previous_of(store: Store, record: SeriesRecord) -> Previous | None:
     if record.active_version is None:
         return None
     version = store.version(record.id, record.active_version)
-    sim = artifacts.from_bytes(store.artifact(record.id, version.version), version)
+    try:
+        sim = artifacts.from_bytes(store.artifact(record.id, version.version), version)
+    except StoreUnavailable:
+        raise
+    except Exception as exc:  # unreadable: the new version is served, unexplained
+        log.warning(
+            "%s: version %s cannot be read to explain the next: %s", record.id, version.version, exc
+        )
+        return None
     if sim.published is None:  # stored before versions kept their months
         return None
     published = np.asarray(sim.published, dtype=float)
@@ -338,7 +349,7 @@ class Retrainer:
     async def _train_and_store(
         self, job: Job, slot: int, lease: Lease
     ) -> tuple[TrainRequest, Simulation, VersionRecord]:
-        request = await request_for(self.store, self.settings, job.series_id)
+        request = await request_for(self.store, self.settings, job.series_id, explain=True)
         try:
             sim = await self.slots.run(slot, self.train_fn, request)
         except Exception as exc:

@@ -73,6 +73,10 @@ async def _respond(
     body = forecasts.cached(active, query)
     if body is None:  # computed from the stored paths once, off the event loop
         body = await run_in_threadpool(forecasts.response, active, query)
+    # The same question asked again (the same path and query) is answered by the front door.
+    answers = getattr(request.app.state, "answers", None)
+    if answers is not None:
+        answers.remember(request.scope["path"], request.scope["query_string"], active.stamp, body)
     answer = reply(body, request.headers.get("if-none-match"))
     return Response(answer.content, status_code=answer.status, headers=answer.headers)
 
