@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -131,6 +132,9 @@ def create_app(
         ):
             log.info("empty store: loaded the bundled series; its first retrain is queued")
         await asyncio.to_thread(active.sync)  # restore served versions, no retraining
+        # What start-up made (modules, the served versions) is kept for the process's life:
+        # frozen out of the collector, whose full passes over it cost every request.
+        gc.freeze()
 
         async def served(
             sim: Simulation, record: VersionRecord, targets: tuple[float, ...]

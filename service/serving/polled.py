@@ -66,35 +66,51 @@ class FrontDoor:
     def __init__(self, state: Any, answers: Answers):
         self.state = state
         self.answers = answers
+        self._routes: dict[str, tuple[str, bool] | None] = {}  # path -> (series, monthly)
+
+    def _route(self, path: str) -> tuple[str, bool] | None:
+        """The series and kind a forecast path asks for (None for any other path),
+        matched once per path."""
+        found = self._routes.get(path, False)
+        if found is False:
+            match = _PATH.match(path)
+            found = None if match is None else (match["series"], bool(match["monthly"]))
+            if len(self._routes) > 10_000:  # paths are the clients' to choose: bounded
+                self._routes.clear()
+            self._routes[path] = found
+        return found
 
     async def answer(self, scope: dict, send: Any) -> bool:
         """True when the request was answered here (counted in the metrics too)."""
         if scope["method"] not in ("GET", "HEAD"):
             return False
-        match = _PATH.match(scope["path"])
-        if match is None:
+        route = self._route(scope["path"])
+        if route is None:
             return False
         started = time.perf_counter()
-        body = self._body(match, scope)
+        body = self._body(route, scope)
         if body is None:
             return False
         status = await _send(scope, body, send)
-        route = MONTHLY_ROUTE if match["monthly"] else ANNUAL_ROUTE
-        self.state.metrics.tally.add(scope["method"], route, status, time.perf_counter() - started)
+        template = MONTHLY_ROUTE if route[1] else ANNUAL_ROUTE
+        self.state.metrics.tally.add(
+            scope["method"], template, status, time.perf_counter() - started
+        )
         return True
 
-    def _body(self, match: re.Match, scope: dict) -> Body | None:
+    def _body(self, route: tuple[str, bool], scope: dict) -> Body | None:
         active_forecasts: ActiveForecasts | None = getattr(self.state, "active", None)
         if active_forecasts is None:
             return None
-        active = active_forecasts.get(match["series"])
+        series_id, monthly = route
+        active = active_forecasts.get(series_id)
         if active is None:
             return None
         query = scope.get("query_string") or b""
         if query:
             body = self.answers.find(scope["path"], query, active)
         else:
-            body = active.default_bodies.get("monthly" if match["monthly"] else "annual")
+            body = active.default_bodies.get("monthly" if monthly else "annual")
         if body is None:
             return None
         settings = self.state.settings
