@@ -91,13 +91,12 @@ class MonthQuantiles:
     intervals: dict[float, tuple[float, float]]
 
     def to_dict(self) -> dict[str, Any]:
+        # Made rounded to 3 decimals (`simulation.MonthTable`), as they are served.
         return {
             "month": self.month,
-            "median": round(self.median, 3),
-            "mean": round(self.mean, 3),
-            "intervals": {
-                level_key(k): [round(lo, 3), round(hi, 3)] for k, (lo, hi) in self.intervals.items()
-            },
+            "median": self.median,
+            "mean": self.mean,
+            "intervals": {level_key(k): [lo, hi] for k, (lo, hi) in self.intervals.items()},
         }
 
 

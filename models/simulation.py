@@ -68,6 +68,10 @@ class Simulation:
         return totals.SortedDraws(self.paths)
 
     @cached_property
+    def month_table(self) -> MonthTable:
+        return MonthTable(self)
+
+    @cached_property
     def year_draws(self) -> list[totals.YearDraws]:
         """Per-path totals of every calendar year the paths cover."""
         return totals.year_totals(self.paths, self.first_month, self.actual_to_date)
@@ -242,23 +246,44 @@ def snapshot(
     return out
 
 
+class MonthTable:
+    """Every month's median, mean and (per level asked so far) interval, as the response
+    gives them (rounded to 3 decimals): made once per version and level, so a question's
+    monthly part is slices of lists."""
+
+    def __init__(self, sim: Simulation):
+        self.sorted = sim.sorted_months
+        self.months = [format_month(sim.first_month + h) for h in range(sim.horizon)]
+        self.median = _rounded(self.sorted.median())
+        self.mean = _rounded(self.sorted.mean)
+        self._bands: dict[float, tuple[list[float], list[float]]] = {}
+
+    def band(self, level: float) -> tuple[list[float], list[float]]:
+        band = self._bands.get(level)
+        if band is None:
+            low, high = self.sorted.central_interval(level)
+            band = self._bands[level] = (_rounded(low), _rounded(high))
+        return band
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(v, 3) for v in np.asarray(values, dtype=float).tolist()]
+
+
 def monthly_quantiles(
     sim: Simulation, horizon: int, levels: Sequence[float] = DEFAULT_LEVELS
 ) -> list[MonthQuantiles]:
+    """The first `horizon` months' quantiles (rounded to 3 decimals, as served)."""
     if horizon > sim.horizon:
         raise ValueError(f"the paths cover {sim.horizon} months, {horizon} were asked for")
-    ordered = sim.sorted_months
-    median, mean = ordered.median()[:horizon], ordered.mean[:horizon]
-    bands = {}
-    for level in levels:
-        low, high = ordered.central_interval(level)
-        bands[level] = (low[:horizon], high[:horizon])
+    table = sim.month_table
+    bands = {level: table.band(level) for level in levels}
     return [
         MonthQuantiles(
-            month=format_month(sim.first_month + h),
-            median=float(median[h]),
-            mean=float(mean[h]),
-            intervals={lv: (float(lo[h]), float(hi[h])) for lv, (lo, hi) in bands.items()},
+            month=table.months[h],
+            median=table.median[h],
+            mean=table.mean[h],
+            intervals={lv: (lo[h], hi[h]) for lv, (lo, hi) in bands.items()},
         )
         for h in range(horizon)
     ]
