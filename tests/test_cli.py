@@ -49,6 +49,26 @@ def test_forecast_table_reads_well(capsys):
     assert "target $1,000.0B" in text
 
 
+def test_forecast_says_why_it_moved_since_the_month_before(capsys):
+    argv = ["forecast", "--model", "ets", "--years", "3", "--paths", "300", "--moves"]
+    assert main([*argv, "--through", "2026-06"]) == 0
+    text = capsys.readouterr().out
+    assert "why it moved since data through 2026-05 with 2026-06's flashes:" in text
+    assert "2026-06 published" in text and "left over" in text
+    assert main([*argv, "--through", "2026-06", "--json"]) == 0
+    moves = json.loads(capsys.readouterr().out)["moves"]
+    year = str(moves["years"][0])
+    change = moves["after"][year]["median"] - moves["before"][year]["median"]
+    assert sum(s["years"][year]["median"] for s in moves["steps"]) == pytest.approx(
+        change, abs=0.01
+    )
+    # A single model learns nothing: June (its surprise against June's flashes), then July's
+    # flash, then what is left.
+    assert [s["kind"] for s in moves["steps"]] == ["month", "flash", "residual"]
+    assert moves["steps"][0]["detail"]["published"] == pytest.approx(101_959.795)
+    assert moves["steps"][1]["label"] == "flash 2026-07, days 1-20"
+
+
 def test_forecast_with_a_flash_file_as_of_a_month(tmp_path, capsys):
     flashes = tmp_path / "flashes.csv"
     flashes.write_text("month,period,value\n2026-05,d1_10,17940.196\n2026-05,d1_20,52495.723\n")
