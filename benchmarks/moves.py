@@ -20,6 +20,7 @@ at least 95% of versions (with how large the residuals are).
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -39,6 +40,7 @@ from exportcast.service.cli.tables import moves_table
 from exportcast.service.config import get_settings
 
 TARGET = 1_000_000.0
+RELEARNED_KINDS = ("weights", "calibration", "growth", "spread")
 PATHS = 2000
 
 
@@ -184,26 +186,66 @@ def goal(walked: list[tuple[Event, Moves]], name: str) -> None:
     )
 
 
+def revisions(walked: list[tuple[Event, Moves]]) -> None:
+    """Are the revisions of the year in progress's median rational (Nordhaus)? The lag-1
+    correlation of successive revisions within a year (relative changes), with Fisher's 95%
+    interval, and of each kind of step's contributions (the re-learned values together)."""
+    rows = []
+    for _, moves in walked:
+        year = moves.years[0]
+        base = moves.before.median[year]
+        kinds: dict[str, float] = {}
+        for step in moves.steps:
+            kind = (
+                "re-learned"
+                if step.kind in ("weights", "calibration", "growth", "spread")
+                else step.kind
+            )
+            kinds[kind] = kinds.get(kind, 0.0) + step.contribution.median[year] / base
+        rows.append((year, moves.after.median[year] / base - 1, kinds))
+    pairs = [(a, b) for a, b in itertools.pairwise(rows) if a[0] == b[0]]
+    if len(pairs) < 4:
+        return
+    total = np.array([(a[1], b[1]) for a, b in pairs])
+    r = float(np.corrcoef(total[:, 0], total[:, 1])[0, 1])
+    half = 1.96 / np.sqrt(len(pairs) - 3)
+    low, high = np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half)
+    print(
+        f"revisions of the first year's median, lag-1 correlation {r:+.2f} "
+        f"[{low:+.2f}, {high:+.2f}] over {len(pairs)} pairs (goal: within +-0.15 or the "
+        "interval holding zero)"
+    )
+    for kind in sorted({k for _, _, kinds in rows for k in kinds} - {"residual"}):
+        xs = np.array([(a[2].get(kind, 0.0), b[2].get(kind, 0.0)) for a, b in pairs])
+        if xs[:, 0].std() > 0 and xs[:, 1].std() > 0:
+            print(
+                f"  {kind}: lag-1 correlation {np.corrcoef(xs[:, 0], xs[:, 1])[0, 1]:+.2f}, "
+                f"typical size {100 * np.abs(xs).mean():.2f}%"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", default="2019-01:2020-12")
     parser.add_argument("--no-sample", action="store_true")
+    parser.add_argument("--no-replay", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     kr = load_bundled()
     learning = Learning(cache_dir=get_settings().fit_cache() / kr.id, jobs=args.jobs)
-    print("2026 replay, each version against the one before (medians in $B):", file=sys.stderr)
-    replay = walk(replay_2026(), learning)
-    print(
-        "| release | 2026 median (change) | P(2026 >= $1T) | 2030 median (change) "
-        "| largest steps on 2026 |"
-    )
-    print("|---|---|---|---|---|")
-    show(replay)
-    goal(replay, "2026 replay")
-    for event, moves in replay:
-        if event.label.endswith("2026-09 published"):
-            print("\n" + moves_table(moves, kr.unit, "the version before"))
+    if not args.no_replay:
+        print("2026 replay, each version against the one before ($B):", file=sys.stderr)
+        replay = walk(replay_2026(), learning)
+        print(
+            "| release | 2026 median (change) | P(2026 >= $1T) | 2030 median (change) "
+            "| largest steps on 2026 |"
+        )
+        print("|---|---|---|---|---|")
+        show(replay)
+        goal(replay, "2026 replay")
+        for event, moves in replay:
+            if event.label.endswith("2026-09 published"):
+                print("\n" + moves_table(moves, kr.unit, "the version before"))
     if not args.no_sample:
         first, last = (parse_month(m) for m in args.sample.split(":"))
         print("backtest sample:", file=sys.stderr)
@@ -215,6 +257,7 @@ def main() -> int:
         print("|---|---|---|---|---|")
         show(walked)
         goal(walked, f"backtest sample {args.sample}")
+        revisions(walked)
     return 0
 
 
