@@ -46,6 +46,9 @@ def test_the_further_the_flash_from_the_model_the_likelier_the_model_is_wrong(
     assert 0.0 <= p_near <= p_far <= 1.0
     assert trust.regime_wrong(-near * sd, model_var, flash_var) == pytest.approx(p_near)
     assert Trust().regime_wrong(10 * sd, model_var, flash_var) == 0.0
+    # A flash absurdly far from the model (a unit slip) is read as the model being wrong,
+    # not a division of two underflowed densities.
+    assert trust.regime_wrong(1e6 * sd, model_var, flash_var) == pytest.approx(1.0)
 
 
 def months_drawn(n: int, wrong: float, widen: float, seed: int = 0) -> list[Read]:

@@ -38,14 +38,14 @@ class Trust:
         mean), the model's variance `model_var` and the reading's `flash_var`."""
         if self.wrong <= 0 or self.widen <= 1 or model_var <= 0:
             return 0.0
-        right = _normal_density(distance, model_var + flash_var)
-        wrong = _normal_density(distance, self.widen * model_var + flash_var)
-        numerator = self.wrong * wrong
-        return numerator / (numerator + (1 - self.wrong) * right)
+        # In logs: a flash far from the model (a unit slip) underflows both densities.
+        right = math.log(1 - self.wrong) + _log_density(distance, model_var + flash_var)
+        wrong = math.log(self.wrong) + _log_density(distance, self.widen * model_var + flash_var)
+        return 1.0 / (1.0 + math.exp(min(right - wrong, 700.0)))
 
 
-def _normal_density(x: float, var: float) -> float:
-    return math.exp(-0.5 * x * x / var) / math.sqrt(2 * math.pi * var)
+def _log_density(x: float, var: float) -> float:
+    return -0.5 * x * x / var - 0.5 * math.log(2 * math.pi * var)
 
 
 @dataclass(frozen=True)
