@@ -70,17 +70,6 @@ def fit_auto(
     return ensemble.as_recorded(learned.to_dict())
 
 
-def fit_as_recorded(series: MonthlySeries, model: str, learned: Mapping[str, Any]) -> FittedModel:
-    """`model` fitted on `series` and, for `auto`, mixed as a version's `learned` says,
-    without learning anything: a past version made again on other data or with other
-    weights (what `moves` explains a revision with)."""
-    if model != "auto":
-        return get_model(model).fit(series)
-    ensemble = get_model("auto", AUTO_MEMBERS).fit(series)
-    assert isinstance(ensemble, FittedEnsemble)
-    return ensemble.as_recorded(learned) if learned.get("weights") else ensemble
-
-
 def simulate(
     series: MonthlySeries,
     model: str = "auto",
@@ -318,7 +307,8 @@ def explain_move(
     ) -> Simulation:
         key = (series.start, np.asarray(series.values, dtype=float).tobytes())
         if key not in fits:
-            fits[key] = fit_as_recorded(series, model, {})
+            # Fitted without learning; a version's learned values are applied below.
+            fits[key] = get_model(model).fit(series)
         fitted = fits[key]
         if isinstance(fitted, FittedEnsemble) and learned.get("weights"):
             fitted = fitted.as_recorded(learned)

@@ -60,12 +60,6 @@ class History:
         return (n - int(np.searchsorted(ratios, factor, side="left"))) / n, n
 
 
-def growth_history(series: MonthlySeries, months: int, factor: float) -> tuple[float | None, int]:
-    """The share of past windows of `months` months over which the twelve-month total grew
-    by at least `factor` (it is None with no such window), and how many windows there were."""
-    return History(series).share(months, factor)
-
-
 def pace(
     series: MonthlySeries,
     year: int,

@@ -99,21 +99,13 @@ def crossing_years(years: Sequence[YearDraws], target: float) -> dict[int | str,
     """
     if not years:
         return {LATER: 1.0}
-    reached = np.stack([y.totals >= target for y in years])  # (n_years, n_paths)
-    ever = reached.any(axis=0)
-    first = np.argmax(reached, axis=0)
-    n = reached.shape[1]
-    out: dict[int | str, float] = {}
-    for i, y in enumerate(years):
-        out[y.year] = float(np.sum(ever & (first == i)) / n)
-    out[LATER] = float(np.sum(~ever) / n)
-    return out
+    return FirstCrossings(years).distribution(target, len(years))
 
 
 class FirstCrossings:
     """Each path's running maximum of its year totals, sorted per year: the first year a path
-    reaches a target is the first whose running maximum does, so `crossing_years` of any
-    target becomes a lookup per year (made once per version; the same numbers, tested)."""
+    reaches a target is the first whose running maximum does, so the distribution for any
+    target is a lookup per year (made once per version, then asked of every target)."""
 
     def __init__(self, years: Sequence[YearDraws]):
         self.years = [y.year for y in years]
@@ -122,7 +114,7 @@ class FirstCrossings:
         self.n = running.shape[1]
 
     def distribution(self, target: float, n_years: int) -> dict[int | str, float]:
-        """As `crossing_years(years[:n_years], target)`."""
+        """`crossing_years` of the first `n_years` years."""
         if n_years == 0:
             return {LATER: 1.0}
         out: dict[int | str, float] = {}

@@ -173,9 +173,6 @@ class Metrics:
         self.registry.register(self.forecasts)
         self.tally = Tally(LATENCY_BUCKETS)
 
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.tally.add(method, route, status, seconds)
-
     def flush(self) -> None:
         """The requests tallied since the last flush, into the Prometheus metrics."""
         counts, times = self.tally.drain()
@@ -235,6 +232,4 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or scope.get("exportcast.route", UNMATCHED)
-            self.metrics.observe_request(
-                scope["method"], path, status, time.perf_counter() - started
-            )
+            self.metrics.tally.add(scope["method"], path, status, time.perf_counter() - started)

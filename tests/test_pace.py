@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exportcast.models.pace import History, growth_history, pace, trailing_totals
+from exportcast.models.pace import History, pace, trailing_totals
 from exportcast.models.series import MonthlySeries
 
 
@@ -46,7 +46,7 @@ def test_history_counts_the_windows_that_grew_that_fast_by_brute_force():
     series = MonthlySeries("x", "u", 2000 * 12, values)
     totals = [values[i : i + 12].sum() for i in range(49)]
     for months, factor in ((6, 1.1), (12, 1.2), (24, 1.5)):
-        share, windows = growth_history(series, months, factor)
+        share, windows = History(series).share(months, factor)
         hits = [totals[i + months] / totals[i] >= factor for i in range(49 - months)]
         assert windows == len(hits) and share == pytest.approx(np.mean(hits))
 
