@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from exportcast.models.hierarchy.items import parse_items_csv
+from exportcast.models.markets.destinations import DestinationRow, parse_destinations_csv
 from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
 from exportcast.models.references import Reference, parse_reference_csv
 from exportcast.models.releases import Release, parse_releases_csv
@@ -26,6 +27,7 @@ class BundledSeries:
     references_file: str | None = None  # outside forecasts of its annual totals, when bundled
     items_file: str | None = None  # its exports by item (`month,item,value`), when bundled
     releases_file: str | None = None  # its figures as first published and revised, dated
+    destinations_file: str | None = None  # its exports by partner (`month,destination,value`)
 
 
 BUNDLED: dict[str, BundledSeries] = {
@@ -41,12 +43,16 @@ BUNDLED: dict[str, BundledSeries] = {
         "of Trade's first releases and the customs service's revisions, each dated; "
         "flashes: Korea Customs Service 10-day provisional exports (cumulative from day 1); "
         "outlooks: KIET, KITA, Korea Eximbank, Bank of Korea and KDI, as reported (each row "
-        "names its report); items: Korea Customs Service, exports by 10 major items",
+        "names its report); items: Korea Customs Service, exports by 10 major items; "
+        "destinations: official customs/KOSIS figures by partner (2000-2023), KOSIS and KITA "
+        "for 2024, the ministry's monthly figures by partner and region (2025-07 .. 2026-07), "
+        "each row naming its source",
         country="KR",
         flash_file="kr-exports-flash.csv",
         references_file="kr-exports-outlooks.csv",
         items_file="kr-exports-items.csv",
         releases_file="kr-exports-releases.csv",
+        destinations_file="kr-exports-destinations.csv",
     ),
     # Two long series from another country, so that what is learned across horizons is
     # checked (and pooled) beyond Korea.
@@ -116,3 +122,9 @@ def load_bundled_releases(series_id: str = "kr-exports") -> list[Release]:
     """The bundled series' dated releases, oldest first ([] for a series without them)."""
     text = _bundled_file(BUNDLED[series_id].releases_file)
     return parse_releases_csv(text) if text is not None else []
+
+
+def load_bundled_destinations(series_id: str = "kr-exports") -> list[DestinationRow]:
+    """The bundled series' exports by destination ([] for a series without them)."""
+    text = _bundled_file(BUNDLED[series_id].destinations_file)
+    return parse_destinations_csv(text) if text is not None else []
