@@ -9,11 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from exportcast.models.markets.destinations import check_destination_rows
 from exportcast.models.nowcast.flashes import check_flash_rows, read_flash_csv
 from exportcast.models.references import check_reference_rows, read_reference_csv
-from exportcast.models.validate import Location, Problem, SeriesError, check_rows, read_csv_rows
+from exportcast.models.validate import (
+    Location,
+    Problem,
+    SeriesError,
+    check_rows,
+    read_csv_columns,
+    read_csv_rows,
+)
 from exportcast.service.schemas import MAX_ROWS
-from exportcast.service.store import FlashOutcome, IngestOutcome, ReferenceOutcome, Store
+from exportcast.service.store import (
+    DestinationOutcome,
+    FlashOutcome,
+    IngestOutcome,
+    ReferenceOutcome,
+    Store,
+)
 
 
 def _json_rows(
@@ -115,3 +129,27 @@ def ingest_reference_rows(
     if len(rows) > MAX_ROWS:
         raise SeriesError([Problem(f"the batch has {len(rows)} rows; at most {MAX_ROWS}")])
     return store.ingest_references(series_id, check_reference_rows(rows))
+
+
+DestinationRowIn = tuple[Location, object, object, object]
+
+
+def destination_rows_from_json(payload: Any) -> list[DestinationRowIn]:
+    return _json_rows(
+        payload, "destinations", ("period", "destination", "value"), check_destination_rows
+    )
+
+
+def destination_rows_from_csv(text: str) -> list[DestinationRowIn]:
+    columns = [("period", "month", "year"), ("destination",), ("value", "exports_usd_millions")]
+    return list(read_csv_columns(text, columns))
+
+
+def ingest_destination_rows(
+    store: Store, series_id: str, rows: list[DestinationRowIn]
+) -> DestinationOutcome:
+    if not rows:
+        raise SeriesError([Problem("the batch has no destination rows")])
+    if len(rows) > MAX_ROWS:
+        raise SeriesError([Problem(f"the batch has {len(rows)} rows; at most {MAX_ROWS}")])
+    return store.ingest_destinations(series_id, check_destination_rows(rows))

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from exportcast.models.datasets import (
     BUNDLED,
     bundled_text,
+    load_bundled_destinations,
     load_bundled_flashes,
     load_bundled_items,
     load_bundled_references,
@@ -36,6 +37,7 @@ from exportcast.service.api.routes import (
     hierarchies,
     jobs,
     login,
+    markets,
     observations,
     references,
     series,
@@ -46,8 +48,9 @@ from exportcast.service.config import Settings, get_settings
 from exportcast.service.metrics import Metrics, RequestMetrics
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.serving.hierarchy_bodies import HierarchyBodies
+from exportcast.service.serving.markets import MarketBodies
 from exportcast.service.serving.polled import Answers, FrontDoor
-from exportcast.service.store import HierarchyRecord, Store, VersionRecord
+from exportcast.service.store import HierarchyRecord, NotFound, Store, VersionRecord
 from exportcast.service.store.connect import open_store
 from exportcast.service.worker.loop import Worker
 from exportcast.service.worker.retrain import TrainRequest, train
@@ -98,7 +101,21 @@ def bootstrap_bundled(store: Store, series_id: str = "kr-exports", with_items: b
         members=members,
         hierarchies=declared,
         releases=load_bundled_releases(series_id),
+        destinations=load_bundled_destinations(series_id),
     )
+
+
+def bundled_destinations(store: Store, series_id: str = "kr-exports") -> bool:
+    """A store filled before markets were served gets the bundled series' destinations
+    once (a series that has any keeps its own)."""
+    rows = load_bundled_destinations(series_id)
+    try:
+        if not rows or store.destinations_stamp(series_id) is not None:
+            return False
+        store.ingest_destinations(series_id, rows)
+    except NotFound:  # the bundled series was deleted: nothing to add them to
+        return False
+    return True
 
 
 class Service(FastAPI):
@@ -131,6 +148,8 @@ def create_app(
             bootstrap_bundled, store, "kr-exports", settings.bootstrap_items
         ):
             log.info("empty store: loaded the bundled series; its first retrain is queued")
+        elif settings.bootstrap and await asyncio.to_thread(bundled_destinations, store):
+            log.info("loaded the bundled exports by destination into the stored series")
         await asyncio.to_thread(active.sync)  # restore served versions, no retraining
         # What start-up made (modules, the served versions) is kept for the process's life:
         # frozen out of the collector, whose full passes over it cost every request.
@@ -179,6 +198,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.hierarchy_bodies = HierarchyBodies()  # bytes made once per version and method
+    app.state.market_bodies = MarketBodies()  # ... per version, destination rows and question
     for exc_type, handler in HANDLERS.items():
         app.add_exception_handler(exc_type, handler)
     routers = (
@@ -187,6 +207,7 @@ def create_app(
         flashes,
         references,
         forecasts,
+        markets,
         hierarchies,
         track_record,
         versions,

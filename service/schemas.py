@@ -782,3 +782,147 @@ class HierarchyForecastOut(Out):
     refit: list[str] = Field(description="nodes fitted for this version (the rest were reused)")
     version: int
     generated_at: str
+
+
+# -- markets ---------------------------------------------------------------------------
+PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
+DESTINATION = r"^([A-Z]{3}|WORLD|REGION_[A-Z0-9_]{1,40})$"
+
+
+class DestinationIn(BaseModel):
+    period: str = Field(pattern=PERIOD, examples=["2026-06"], description="YYYY or YYYY-MM")
+    destination: str = Field(
+        pattern=DESTINATION,
+        examples=["CHN"],
+        description="ISO 3166 alpha-3 code, WORLD (all partners), or a REGION_ aggregate "
+        "(kept, never added to partners)",
+    )
+    value: float = Field(ge=0, le=MAX_VALUE, examples=[20002.3], description="series' unit")
+
+
+class DestinationBatch(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "destinations": [
+                        {"period": "2026-07", "destination": "WORLD", "value": 97000.0},
+                        {"period": "2026-07", "destination": "CHN", "value": 21681.2},
+                    ]
+                }
+            ]
+        }
+    )
+    destinations: list[DestinationIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class DestinationKey(Out):
+    period: str
+    destination: str
+
+
+class DestinationOut(DestinationKey):
+    value: float
+    recorded_at: str
+
+
+class DestinationList(Out):
+    series: str
+    as_of: str | None
+    destinations: list[DestinationOut]
+
+
+class DestinationsAccepted(Out):
+    accepted: int
+    new: list[DestinationKey]
+    revised: list[DestinationKey]
+    unchanged: list[DestinationKey]
+
+
+class RegionOut(Out):
+    id: str
+    name: str
+    codes: list[str] = Field(description="ISO 3166 alpha-3 codes; rest: every other code")
+
+
+class PublishedCompositionOut(Out):
+    period: str = Field(description="a year, or the twelve months YYYY-MM..YYYY-MM")
+    basis: str = Field(description="year, partial year (some partners only) or twelve months")
+    total: float = Field(description="exports to the world in the period")
+    partners: int
+    coverage: float = Field(description="the listed partners' share of the world total")
+    shares: dict[str, float | None] = Field(description="region -> share; null: not known")
+    partner_herfindahl: float | None = Field(description="over every partner (complete years)")
+    herfindahl: float | None = None
+    top_share: float | None = None
+    top3_share: float | None = None
+
+
+class RegionYearOut(Out):
+    share: SpreadOut
+    exports: SpreadOut = Field(description="its share times the total, path by path")
+
+
+class MarketConcentrationOut(Out):
+    top_region: str = Field(description="the region largest on most paths")
+    top_region_paths: float
+    herfindahl: SpreadOut = Field(description="sum of the named regions' squared shares")
+    top_share: SpreadOut
+    top3_share: SpreadOut
+
+
+class ShareTargetOut(Out):
+    target: str = Field(description="e.g. china<0.18 or asean+eu>0.3333")
+    probability: float
+
+
+class MarketYearOut(Out):
+    year: int
+    months_observed: int = Field(description="months of the year's total already published")
+    total: SpreadOut
+    regions: dict[str, RegionYearOut]
+    concentration: MarketConcentrationOut
+    targets: list[ShareTargetOut]
+
+
+class MarketModelOut(Out):
+    method: str
+    fitted_on: list[str] = Field(description="the compositions the shares' model learned from")
+    damping: float
+    window_years: int
+    noise_power: float
+    origins: int
+
+
+class MarketCoherenceOut(Out):
+    largest_relative_gap: float = Field(
+        description="largest |total - sum of the regions| / total over every path and year"
+    )
+
+
+class YearToDateOut(Out):
+    year: int
+    months: int = Field(description="its first months published by destination")
+    world: float
+    shares: dict[str, float] = Field(description="named region -> its share of those months")
+
+
+class MarketsOut(Out):
+    series: str
+    model_version: int = Field(description="the total's model version whose paths are used")
+    generated_at: str
+    destinations_as_of: str = Field(description="when the newest destination row was stored")
+    unit: str
+    data_through: str = Field(description="the total's last published month")
+    newest_composition: str
+    year_to_date: YearToDateOut | None = Field(
+        description="the year in progress's published months by region: facts, to which "
+        "each path adds its share of the rest of the year"
+    )
+    n_paths: int
+    levels: list[float]
+    regions: list[RegionOut]
+    model: MarketModelOut
+    published: list[PublishedCompositionOut]
+    years: list[MarketYearOut]
+    coherence: MarketCoherenceOut

@@ -228,3 +228,31 @@ def test_the_backtest_scores_the_model_beside_both_baselines(made):
     assert 0.6 < result.pooled_coverage[80.0] < 0.95
     fitted = fit_markets(made)
     assert fitted.at == pytest.approx(2025.5)
+
+
+def test_the_year_in_progress_keeps_its_published_months_as_facts(rows, made, total_sim):
+    from exportcast.models.markets.forecast import region_totals, year_in_progress
+
+    known = year_in_progress(rows, total_sim)
+    assert known is not None and (known.year, known.months) == (2026, 6)
+    with_facts = forecast_markets(made, total_sim, seed=2, known=known)
+    without = forecast_markets(made, total_sim, seed=2)
+    exports = region_totals(with_facts.shares, with_facts.totals)[0]
+    china = REGION_IDS.index("china")
+    assert np.all(exports[:, china] >= known.regions["china"])  # never below what is known
+    np.testing.assert_allclose(exports.sum(axis=1), with_facts.totals[0], rtol=1e-12)
+    body = with_facts.to_dict()
+    assert body["year_to_date"]["months"] == 6
+
+    def width(b):
+        lo, hi = b["years"][0]["regions"]["china"]["share"]["intervals"]["80"]
+        return hi - lo
+
+    assert width(body) < 0.8 * width(without.to_dict())
+    # later years are left as they were by the facts of this one (the same distribution;
+    # each path's step to them is split at another point, so not the same draws)
+    for r in REGION_IDS:
+        medians = [
+            b["years"][1]["regions"][r]["share"]["median"] for b in (body, without.to_dict())
+        ]
+        assert medians[0] == pytest.approx(medians[1], abs=0.003)

@@ -135,6 +135,27 @@ def test_every_documented_route_answers_as_documented(served):
         assert check(doc, track, "get", response)["references"]
     check(doc, track, "get", client.get(track.format(series_id="kr-exports")))  # no year
     seen |= {(references, "get"), (references, "post"), (track, "get")}
+    # Markets: the bundled destinations (loaded into this store made before them), a
+    # question, a refused one, a 304; rows posted, refused and unauthenticated.
+    destinations, markets = "/v1/series/{series_id}/destinations", "/v1/series/{series_id}/markets"
+    url = destinations.format(series_id="kr-exports")
+    assert len(check(doc, destinations, "get", client.get(url))["destinations"]) == 6470
+    check(doc, destinations, "get", client.get(destinations.format(series_id="nowhere")))
+    for query in ("", "?year=2027&targets=china<0.18", "?targets=mars<0.1", "?years=0"):
+        check(doc, markets, "get", client.get(markets.format(series_id="kr-exports") + query))
+    check(doc, markets, "get", client.get(markets.format(series_id="nowhere")))
+    tag = client.get(markets.format(series_id="kr-exports")).headers["etag"]
+    unchanged = client.get(markets.format(series_id="kr-exports"), headers={"If-None-Match": tag})
+    assert unchanged.status_code == 304
+    check(doc, markets, "get", unchanged)
+    row = {"period": "2026-07", "destination": "CHN", "value": 21681.2}
+    bad = client.post(url, json={"destinations": [{**row, "destination": "China"}]}, headers=AUTH)
+    assert check(doc, destinations, "post", bad)["errors"]
+    check(doc, destinations, "post", client.post(url, json={"destinations": [row]}))  # no token
+    assert check(
+        doc, destinations, "post", client.post(url, json={"destinations": [row]}, headers=AUTH)
+    )["new"]
+    seen |= {(destinations, "get"), (destinations, "post"), (markets, "get")}
     path = "/v1/series/{series_id}/observations"
     bad = client.post(
         path.format(series_id="kr-exports"),

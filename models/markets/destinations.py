@@ -7,9 +7,9 @@ never added to partners). The data are uneven, and each part is used for what it
 - a year with `WORLD` and partners making at least 90% of it is a complete composition;
 - a year with fewer partners (2024: China and the US) gives the shares of the regions its
   partners make up entirely, and nothing is invented for the rest;
-- the latest twelve consecutive months with `WORLD` are the newest composition, each
-  region's listed partners scaled up by their weight in the region in the last complete
-  year (the monthly rows list the largest partners only);
+- the latest twelve consecutive months with `WORLD` and partners in every region are the
+  newest composition, each region's listed partners scaled up by their weight in the
+  region in the last complete year (the monthly rows list the largest partners only);
 - months of a partner without `WORLD` (China's, 2001-2019) add nothing the years lack.
 """
 
@@ -208,12 +208,23 @@ def _weight(codes: Iterable[str], listed: Iterable[str], last: Mapping[str, floa
 def _twelve_months(
     months: Mapping[int, Mapping[str, float]], last_complete: Mapping[str, float]
 ) -> Composition | None:
-    """The latest twelve consecutive months with the world total, as one composition."""
-    with_world = sorted(m for m, v in months.items() if v.get(WORLD))
-    if len(with_world) < 12:
-        return None
-    end = with_world[-1]
-    window = range(end - 11, end + 1)
+    """The latest twelve consecutive months with the world total whose partners make every
+    region known, as one composition (a newer window listing fewer partners is passed over
+    for the one before it)."""
+    with_world = sorted((m for m, v in months.items() if v.get(WORLD)), reverse=True)
+    for end in with_world:
+        made = _window(months, range(end - 11, end + 1), last_complete)
+        if made is not None:
+            return made
+    return None
+
+
+def _window(
+    months: Mapping[int, Mapping[str, float]],
+    window: range,
+    last_complete: Mapping[str, float],
+    whole_year: bool = True,
+) -> Composition | None:
     if any(m not in months or not months[m].get(WORLD) for m in window):
         return None
     world = sum(months[m][WORLD] for m in window)
@@ -226,15 +237,16 @@ def _twelve_months(
     scaled: dict[str, float] = {}
     for r in REGIONS:
         weight = _weight(r.codes, listed, last_complete)
-        if weight >= SCALED:
-            known[r.id] = regions.get(r.id, 0.0) / weight / world
-            scaled[r.id] = weight
-        else:
-            known[r.id] = None
+        if weight < SCALED:
+            return None
+        known[r.id] = regions.get(r.id, 0.0) / weight / world
+        scaled[r.id] = weight
     shares = _with_rest(known)
-    if shares[REST] is not None and shares[REST] <= 0:
+    if shares[REST] is None or shares[REST] <= 0:
         return None
-    first = end - 11
+    if not whole_year:
+        return Composition("", 0.0, "months", world, shares)
+    first, end = window[0], window[-1]
     at = first / 12.0  # centred like a calendar year: a year starting in month `first`
     label = f"{format_month(first)}..{format_month(end)}"
     coverage = sum(summed.values()) / world
@@ -243,9 +255,43 @@ def _twelve_months(
     )
 
 
-def compositions(rows: Sequence[DestinationRow]) -> list[Composition]:
-    """Every composition the rows give, oldest first: complete and partial years, then the
-    latest twelve months when they end after the last complete year."""
+@dataclass(frozen=True)
+class KnownMonths:
+    """The first `months` months of `year` by region, published: facts, not forecasts."""
+
+    year: int
+    months: int
+    world: float
+    regions: dict[str, float]  # each named region's exports (scaled as a window is)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "months": self.months,
+            "world": round(self.world, 3),
+            "shares": {k: round(v / self.world, 5) for k, v in self.regions.items()},
+        }
+
+
+def known_months(rows: Sequence[DestinationRow], year: int, most: int = 12) -> KnownMonths | None:
+    """The year's months from January on (at most `most`) whose world total and regions'
+    partners are published, as one sum per region; None if January is not."""
+    years, months = _split(rows)
+    last_complete = _last_complete(years, year)
+    if last_complete is None:
+        return None
+    for n in range(min(most, 12), 0, -1):
+        window = range(year * 12, year * 12 + n)
+        made = _window(months, window, last_complete, whole_year=False)
+        if made is not None:
+            regions = {r.id: (made.shares[r.id] or 0.0) * made.total for r in REGIONS}
+            return KnownMonths(year, n, made.total, regions)
+    return None
+
+
+def _split(
+    rows: Sequence[DestinationRow],
+) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, float]]]:
     years: dict[int, dict[str, float]] = defaultdict(dict)
     months: dict[int, dict[str, float]] = defaultdict(dict)
     for row in rows:
@@ -253,6 +299,24 @@ def compositions(rows: Sequence[DestinationRow]) -> list[Composition]:
             years[row.period.year][row.destination] = row.value
         else:
             months[row.period.month][row.destination] = row.value
+    return years, months
+
+
+def _last_complete(
+    years: Mapping[int, Mapping[str, float]], before: int
+) -> dict[str, float] | None:
+    """The partners of the last complete year before `before`."""
+    for year in sorted((y for y in years if y < before), reverse=True):
+        made = _year(year, years[year], None)
+        if made is not None and made.basis == "year":
+            return {c: v for c, v in years[year].items() if c != WORLD}
+    return None
+
+
+def compositions(rows: Sequence[DestinationRow]) -> list[Composition]:
+    """Every composition the rows give, oldest first: complete and partial years, then the
+    latest twelve months when they end after the last complete year."""
+    years, months = _split(rows)
     out: list[Composition] = []
     last_complete: dict[str, float] | None = None
     for year in sorted(years):

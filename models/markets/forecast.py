@@ -19,7 +19,12 @@ from exportcast.models.markets.composition import (
     fit_composition,
     simulate_shares,
 )
-from exportcast.models.markets.destinations import Composition
+from exportcast.models.markets.destinations import (
+    Composition,
+    DestinationRow,
+    KnownMonths,
+    known_months,
+)
 from exportcast.models.markets.regions import REGION_IDS, REST, regions_dict
 from exportcast.models.markets.targets import ShareTarget
 from exportcast.models.series import format_month
@@ -41,6 +46,27 @@ def region_totals(shares: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """Each region's exports on each path: shares (years, n_paths, regions) times the
     total's year paths (years, n_paths)."""
     return shares * totals[:, :, None]
+
+
+def year_in_progress(rows: Sequence[DestinationRow], sim: Simulation) -> KnownMonths | None:
+    """The published months by region of the year the total's paths complete, up to the
+    months of it the total has."""
+    first = sim.year_draws[0]
+    if first.months_observed == 0:
+        return None
+    return known_months(rows, first.year, first.months_observed)
+
+
+def with_known(shares: np.ndarray, total: np.ndarray, known: KnownMonths) -> np.ndarray:
+    """One year's regions' exports (n_paths, regions) when its first months are published:
+    each named region's published months plus its share of the rest of the year's total
+    on that path; "rest" is what the total leaves, so the regions add up to it exactly."""
+    named = np.array([known.regions[r] for r in NAMED])
+    remaining = total - known.world
+    exports = np.empty_like(shares)
+    exports[:, : len(NAMED)] = named[None, :] + shares[:, : len(NAMED)] * remaining[:, None]
+    exports[:, -1] = total - exports[:, : len(NAMED)].sum(axis=1)
+    return exports
 
 
 def concentration_of(shares: np.ndarray) -> dict[str, np.ndarray]:
@@ -83,13 +109,31 @@ def forecast_markets(
     targets: Sequence[ShareTarget] = (),
     seed: int = 0,
     fitted: FittedComposition | None = None,
+    known: KnownMonths | None = None,
 ) -> MarketsForecast:
+    """`known`: the year in progress's published months by region, taken as facts (when
+    the total's own published months cover them)."""
     fitted = fitted or fit_markets(compositions)
     draws = sim.year_draws[:years]
     year_list = [d.year for d in draws]
     totals = np.stack([np.asarray(d.totals, dtype=float) for d in draws])
-    shares = simulate_shares(fitted, year_list, totals.shape[1], rng_for(seed, 83))
+    first = draws[0]
+    usable = (
+        known is not None
+        and known.year == first.year
+        and known.months <= first.months_observed
+        and bool(np.all(totals[0] > known.world))
+    )
+    # The rest of a year whose first months are known is centred later: its shares are
+    # read where a twelve-month window with the same centre would be.
+    at = [float(y) for y in year_list]
+    if usable:
+        at[0] += known.months / 24
+    shares = simulate_shares(fitted, at, totals.shape[1], rng_for(seed, 83))
     exports = region_totals(shares, totals)
+    if usable:
+        exports[0] = with_known(shares[0], totals[0], known)
+        shares[0] = exports[0] / totals[0][:, None]
     levels = tuple(float(v) for v in levels)
     out_years = []
     for j, year in enumerate(year_list):
@@ -124,6 +168,7 @@ def forecast_markets(
         "unit": sim.unit,
         "data_through": format_month(sim.data_through),
         "newest_composition": complete[-1].label,
+        "year_to_date": known.to_dict() if usable else None,
         "n_paths": int(totals.shape[1]),
         "levels": list(levels),
         "regions": regions_dict(),

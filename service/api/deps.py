@@ -26,6 +26,7 @@ from exportcast.service.config import Settings
 from exportcast.service.schemas import Error
 from exportcast.service.serving.active import ActiveForecasts
 from exportcast.service.serving.hierarchy_bodies import HierarchyBodies
+from exportcast.service.serving.markets import MarketBodies
 from exportcast.service.store import Store
 from exportcast.service.worker.loop import Worker
 
@@ -46,6 +47,10 @@ async def get_active(request: Request) -> ActiveForecasts:
 
 async def get_hierarchy_bodies(request: Request) -> HierarchyBodies:
     return request.app.state.hierarchy_bodies
+
+
+async def get_market_bodies(request: Request) -> MarketBodies:
+    return request.app.state.market_bodies
 
 
 async def get_runner(request: Request) -> Worker | None:
@@ -111,6 +116,7 @@ async def require_page_reader(settings: SettingsDep, request: Request) -> None:
 StoreDep = Annotated[Store, Depends(get_store)]
 ActiveDep = Annotated[ActiveForecasts, Depends(get_active)]
 HierarchyBodiesDep = Annotated[HierarchyBodies, Depends(get_hierarchy_bodies)]
+MarketBodiesDep = Annotated[MarketBodies, Depends(get_market_bodies)]
 RunnerDep = Annotated[Worker | None, Depends(get_runner)]
 
 

@@ -13,12 +13,13 @@ from exportcast.service.cli import (
     forecast,
     hierarchy,
     ingest,
+    markets,
     prior,
     report,
     serve,
 )
 
-COMMANDS = (forecast, hierarchy, serve, ingest, backtest, backup, report, prior)
+COMMANDS = (forecast, hierarchy, markets, serve, ingest, backtest, backup, report, prior)
 
 
 def build_parser() -> argparse.ArgumentParser:

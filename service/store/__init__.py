@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from exportcast.service.store.base import (
     Conflict,
+    DestinationOutcome,
     FlashOutcome,
     HierarchyRecord,
     IngestOutcome,
@@ -15,6 +16,7 @@ from exportcast.service.store.base import (
     ReferenceOutcome,
     SeriesRecord,
     Store,
+    StoredDestination,
     StoredFlash,
     StoredObservation,
     StoredReference,
@@ -26,6 +28,7 @@ from exportcast.service.store.base import (
 
 __all__ = [
     "Conflict",
+    "DestinationOutcome",
     "FlashOutcome",
     "HierarchyRecord",
     "IngestOutcome",
@@ -37,6 +40,7 @@ __all__ = [
     "SeriesRecord",
     "Store",
     "StoreUnavailable",
+    "StoredDestination",
     "StoredFlash",
     "StoredObservation",
     "StoredReference",

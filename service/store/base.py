@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from exportcast.models.markets.destinations import DestinationRow
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.references import Reference
 from exportcast.models.releases import Release
@@ -113,6 +114,22 @@ class FlashOutcome:
     revised: list[tuple[int, str]]
     unchanged: list[tuple[int, str]]
     job_id: int | None
+
+
+@dataclass(frozen=True)
+class StoredDestination:
+    period: str  # "YYYY" or "YYYY-MM"
+    destination: str
+    value: float
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class DestinationOutcome:
+    accepted: int
+    new: list[tuple[str, str]]  # (period, destination)
+    revised: list[tuple[str, str]]
+    unchanged: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -298,6 +315,22 @@ class Store(Protocol):
         published, year) already stored with another value or source is a revision)."""
         ...
 
+    def destinations(self, id: str, as_of: datetime | None = None) -> list[StoredDestination]:
+        """Exports by destination (partner-year and partner-month rows), current or as known
+        at `as_of`."""
+        ...
+
+    def ingest_destinations(self, id: str, batch: Sequence[DestinationRow]) -> DestinationOutcome:
+        """Store a checked batch of destination rows in one transaction (a (period,
+        destination) already stored with another value is a revision, the old kept as a
+        vintage). They queue no retrain: markets are made from them at read time."""
+        ...
+
+    def destinations_stamp(self, id: str) -> str | None:
+        """Names the destination rows as stored now (it changes with any new or revised
+        row); None for a series without any."""
+        ...
+
     def put_track(self, id: str, data_key: str, points: Sequence[dict]) -> None:
         """Replace the series' backtest track record (made from the data `data_key` digests)."""
         ...
@@ -327,6 +360,7 @@ class Store(Protocol):
         members: Sequence[tuple[str, str, Sequence[Observation]]] = (),
         hierarchies: Sequence[HierarchyRecord] = (),
         releases: Sequence[Release] = (),
+        destinations: Sequence[DestinationRow] = (),
     ) -> bool:
         """Create and fill a series (with `members`, (id, name, batch) series in its unit,
         and `hierarchies` over them) and queue their first retrains, once, if the store

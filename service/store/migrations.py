@@ -223,6 +223,26 @@ def version_moves(cur: Any, dialect: Dialect) -> None:
     cur.execute("ALTER TABLE model_versions ADD COLUMN moves TEXT")
 
 
+def destinations(cur: Any, dialect: Dialect) -> None:
+    """Exports by destination (a partner's code, WORLD or a REGION_ aggregate) per year or
+    month, kept with their vintages as observations are."""
+    cur.execute(
+        f"""CREATE TABLE destinations (
+            series_id TEXT NOT NULL REFERENCES series(id),
+            period TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            value {dialect.real} NOT NULL,
+            recorded_at TEXT NOT NULL,
+            superseded_at TEXT
+        )"""
+    )
+    cur.execute(
+        "CREATE UNIQUE INDEX destinations_current ON destinations (series_id, period, "
+        "destination) WHERE superseded_at IS NULL"
+    )
+    cur.execute("CREATE INDEX destinations_vintages ON destinations (series_id, period)")
+
+
 @dataclass(frozen=True)
 class Migration:
     number: int
@@ -235,6 +255,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "typed version records and per-year version points", typed_versions),
     Migration(3, "jobs indexed by series", jobs_by_series),
     Migration(4, "why each version moved", version_moves),
+    Migration(5, "exports by destination, with vintages", destinations),
 )
 LATEST = MIGRATIONS[-1].number
 

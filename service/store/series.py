@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from exportcast.models.markets.destinations import DestinationRow
 from exportcast.models.nowcast.flashes import Flash
 from exportcast.models.references import Reference
 from exportcast.models.releases import Release, first_month
@@ -143,7 +144,14 @@ class SeriesTables(SqlBase):
         with self._write() as cur:
             self._series_exists(cur, id)
             self._drop_hierarchies_of(cur, id)
-            tables = ("observations", "flashes", "outside_forecasts", "backtest_tracks", "jobs")
+            tables = (
+                "observations",
+                "flashes",
+                "outside_forecasts",
+                "destinations",
+                "backtest_tracks",
+                "jobs",
+            )
             for table in (*tables, "version_points", "model_versions"):
                 cur.execute(f"DELETE FROM {table} WHERE series_id = ?", (id,))
             cur.execute("DELETE FROM series WHERE id = ?", (id,))
@@ -187,6 +195,7 @@ class SeriesTables(SqlBase):
         members: Sequence[tuple[str, str, Sequence[Observation]]] = (),
         hierarchies: Sequence[HierarchyRecord] = (),
         releases: Sequence[Release] = (),
+        destinations: Sequence[DestinationRow] = (),
     ) -> bool:
         # Only a store that never held a series: one whose series were all deleted stays
         # empty across restarts.
@@ -203,6 +212,8 @@ class SeriesTables(SqlBase):
                 self._ingest_flashes(cur, id, flashes, queue_retrain=True)
             if references:
                 self._ingest_references(cur, id, references)
+            if destinations:
+                self._ingest_destinations(cur, id, destinations)
             for member_id, member_name, member_batch in members:
                 self._insert_series(cur, member_id, member_name, unit, (), country)
                 self._ingest(cur, member_id, member_batch, queue_retrain=True)

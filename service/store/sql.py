@@ -3,11 +3,11 @@ dialects."""
 
 from __future__ import annotations
 
+from exportcast.service.store.destinations import DestinationTables
 from exportcast.service.store.hierarchies import HierarchyTables
 from exportcast.service.store.series import SeriesTables
 from exportcast.service.store.versions import VersionTables
-from exportcast.service.store.vintages import VintageTables
 
 
-class SqlStore(SeriesTables, VintageTables, VersionTables, HierarchyTables):
+class SqlStore(SeriesTables, DestinationTables, VersionTables, HierarchyTables):
     """Every table of the store over one set of connections (`transactions.SqlBase`)."""

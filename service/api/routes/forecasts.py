@@ -43,7 +43,9 @@ def parse_targets(text: str | None, default: tuple[float, ...]) -> tuple[float, 
         raise HTTPException(422, str(exc)) from None
 
 
-async def _active(active_forecasts: ActiveForecasts, series_id: str, store: Store) -> ServedVersion:
+async def active_version(
+    active_forecasts: ActiveForecasts, series_id: str, store: Store
+) -> ServedVersion:
     active = active_forecasts.get(series_id)
     if active is None:
         # 404 when the series does not exist at all; a store call, so off the event loop.
@@ -113,7 +115,7 @@ async def annual_forecast(
     model: str | None = Param(None, description="one member of the active ensemble"),
 ) -> Response:
     """Year-end and multi-year totals with intervals and target probabilities."""
-    active = await _active(forecasts, series_id, store)
+    active = await active_version(forecasts, series_id, store)
     query = ForecastQuery(
         "annual",
         model=_model(active, model),
@@ -135,7 +137,7 @@ async def monthly_forecast(
     model: str | None = Param(None),
 ) -> Response:
     """Monthly quantiles of the sample paths."""
-    active = await _active(forecasts, series_id, store)
+    active = await active_version(forecasts, series_id, store)
     query = ForecastQuery(
         "monthly", model=_model(active, model), levels=parse_levels(levels), horizon=horizon
     )
