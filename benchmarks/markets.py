@@ -2,7 +2,7 @@
 with data through June 2026 beside the trailing twelve months, and the regions checked
 against the ministry's own.
 
-    python -m benchmarks.markets [--paths 2000] [--model auto] [--json FILE]
+    python benchmarks/markets.py [--paths 2000] [--model auto] [--json FILE]
 """
 
 from __future__ import annotations

@@ -299,3 +299,29 @@ def test_hierarchy_refuses_items_of_two_classifications(tmp_path, capsys):
     items.write_text("\n".join(rows) + "\n")
     with pytest.raises(SystemExit, match="different classifications"):
         main(["hierarchy", "--total", str(total), "--items", str(items), "--model", "snaive"])
+
+
+def test_markets_reads_as_a_table_and_as_the_services_json(capsys):
+    argv = ["markets", "--model", "snaive", "--paths", "500"]
+    assert main([*argv, "--json", "--target", "china<0.18", "--target", "asean+eu>0.3333"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["newest_composition"] == "2025-07..2026-06"
+    assert out["year_to_date"]["months"] == 6
+    first = out["years"][0]
+    assert first["year"] == 2026
+    assert [t["target"] for t in first["targets"]] == ["china<0.18", "asean+eu>0.3333"]
+    assert out["coherence"]["largest_relative_gap"] < 1e-12
+    assert main([*argv, "--years", "2", "--through", "2025-12"]) == 0
+    table = capsys.readouterr().out
+    # through 2025-12 there are no twelve months of partners yet: 2023 is the newest
+    assert "newest composition 2023" in table and "Taiwan" in table and "Herfindahl" in table
+
+
+def test_markets_names_bad_destination_rows_and_questions(tmp_path, capsys):
+    rows = tmp_path / "destinations.csv"
+    rows.write_text("period,destination,value\n2023,CHN,1\n2023,Mars,2\n")
+    assert main(["markets", "--destinations", str(rows), "--model", "snaive"]) == 2
+    err = capsys.readouterr().err
+    assert "line 3" in err and "ISO 3166" in err
+    with pytest.raises(SystemExit, match="unknown region 'mars'"):
+        main(["markets", "--target", "mars<0.2"])
