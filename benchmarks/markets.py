@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\npooled coverage: 80% {result.pooled_coverage[80.0]:.1%}, "
         f"95% {result.pooled_coverage[95.0]:.1%}"
     )
-    chosen = {(c["damping"], c["window_years"]) for c in result.chosen}
-    print(f"damping and window chosen at the origins: {sorted(chosen)}")
+    last = result.chosen[-1]
+    print(f"momentum learned at {last['origin']}: {last['momentum']}")
     missed = missed_goals(result)
     print("\n## Goals\n")
     print("\n".join(f"- missed: {m}" for m in missed) if missed else "- all met")

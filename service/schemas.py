@@ -859,7 +859,10 @@ class PublishedCompositionOut(Out):
 
 
 class RegionYearOut(Out):
-    share: SpreadOut
+    share: SpreadOut = Field(
+        description="median: the composition's centre, so the regions' medians add to one; "
+        "intervals: the region's own quantiles over the paths"
+    )
     exports: SpreadOut = Field(description="its share times the total, path by path")
 
 
@@ -888,8 +891,10 @@ class MarketYearOut(Out):
 class MarketModelOut(Out):
     method: str
     fitted_on: list[str] = Field(description="the compositions the shares' model learned from")
-    damping: float
-    window_years: int
+    momentum: dict[str, float] = Field(
+        description="region -> the part of its last yearly change of log-share kept a year"
+    )
+    pooled_momentum: float = Field(description="the regions' common lag-1 autocorrelation")
     noise_power: float
     origins: int
 

@@ -121,17 +121,17 @@ def test_log_ratios_go_back_to_the_same_shares(raw):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**31 - 1), st.floats(0.0, 1.0), st.floats(1.0, 2.0))
-def test_share_paths_are_compositions_whose_medians_keep_the_points_ratios(seed, phi, power):
+@given(st.integers(0, 2**31 - 1), st.floats(-0.5, 0.8), st.floats(1.0, 2.0))
+def test_share_paths_are_compositions_whose_medians_keep_the_points_ratios(seed, rho, power):
     rng = np.random.default_rng(seed)
     k = 4
     a = rng.normal(size=(k, k)) * 0.1
     fitted = composition.FittedComposition(
-        phi=phi,
-        window=3,
-        last=rng.normal(size=k),
+        last_logs=np.log(rng.dirichlet(np.ones(k + 1))),
+        step=rng.normal(scale=0.05, size=k + 1),
+        rho=np.full(k + 1, rho),
+        pooled=rho,
         at=2020.0,
-        slope=rng.normal(scale=0.05, size=k),
         noise=a @ a.T + 0.001 * np.eye(k),
         power=power,
         origins=10,
@@ -144,6 +144,28 @@ def test_share_paths_are_compositions_whose_medians_keep_the_points_ratios(seed,
         point = composition.from_alr(fitted.mean(year)[None])[0]
         medians = np.median(paths[j], axis=0)
         np.testing.assert_allclose(composition.alr(medians), composition.alr(point), atol=1e-3)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(-0.5, 0.8), st.integers(0, 6), st.floats(0.0, 0.999))
+def test_the_part_kept_is_a_sum_of_powers_continued_between_years(rho, whole, part):
+    expected = sum(rho**j for j in range(1, whole + 1))
+    assert composition.kept(np.array([rho]), whole)[0] == pytest.approx(expected, abs=1e-12)
+    between = composition.kept(np.array([rho]), whole + part)[0]
+    assert between == pytest.approx(expected + part * rho ** (whole + 1), abs=1e-12)
+
+
+def test_momentum_is_each_regions_autocorrelation_pooled_toward_all_of_theirs():
+    rng = np.random.default_rng(0)
+    years = 40
+    runs = np.zeros((years, 3))
+    for t in range(1, years):  # region 0 moves in runs, region 1 swings back, 2 is the rest
+        runs[t, 0] = 0.7 * runs[t - 1, 0] + rng.normal()
+        runs[t, 1] = -0.4 * runs[t - 1, 1] + rng.normal()
+    logs = np.cumsum(runs, axis=0) * 0.01
+    rho, pooled = composition.momentum(logs, np.arange(years, dtype=float))
+    assert rho[0] > 0.3 and rho[1] < 0 and min(rho) >= -0.5 and max(rho) <= 0.8
+    assert rho[1] < pooled < rho[0]  # each pulled toward the pooled value, not past it
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +197,11 @@ def test_regions_add_up_to_the_totals_paths_on_every_path(made, total_sim):
         "probability": round(float(np.mean(shares < 0.18)), 4),
     }
     assert body["published"][-1]["period"] == "2025-07..2026-06"
+    # the shares' medians are the composition's centre: they add to one, every year
+    for y in years:
+        assert sum(r["share"]["median"] for r in y["regions"].values()) == pytest.approx(
+            1, abs=1e-4
+        )
 
 
 def test_the_newest_twelve_months_move_the_projection(made, total_sim):
@@ -226,6 +253,9 @@ def test_the_backtest_scores_the_model_beside_both_baselines(made):
         assert set(score.mae) == {"model", "last_shares", "drift"}
         assert all(v > 0 for v in score.mae.values())
     assert 0.6 < result.pooled_coverage[80.0] < 0.95
+    # the baselines are what they say: last year's shares, and a drift that is a composition
+    for score in result.by_horizon:
+        assert score.mae["drift"] > score.mae["last_shares"]  # Korea's shares: no steady drift
     fitted = fit_markets(made)
     assert fitted.at == pytest.approx(2025.5)
 

@@ -1,7 +1,7 @@
 """Are the projected shares better than last year's shares, or than a straight drift?
 
 Annual origins, each fitted on the complete years up to it and nothing after (the model
-learns its damping, window and noise from those years alone), scored at horizons 1..5 on
+learns its momentum and noise from those years alone), scored at horizons 1..5 on
 the years the data have, beside the two baselines computed in the same run on the same
 cases: mean absolute error in share points over the regions, and how often each region's
 central 80% and 95% intervals held the share that came.
@@ -90,7 +90,7 @@ def backtest_markets(
             continue
         end = by_year[origin] + 1
         fitted = fit_composition(shares[:end], at[:end], horizons)
-        chosen.append({"origin": origin, **fitted.record()})
+        chosen.append({"origin": origin, **fitted.record(REGION_IDS)})
         targets = [origin + h for h in range(1, horizons + 1) if origin + h in by_year]
         if not targets:
             continue
@@ -98,9 +98,9 @@ def backtest_markets(
         for j, year in enumerate(targets):
             h = year - origin
             actual = shares[by_year[year]]
-            median = np.median(paths[j], axis=0)
+            centre = fitted.centre(year)  # the shares served as the median
             made = {
-                "model": median,
+                "model": centre,
                 "last_shares": last_shares(shares[:end], h),
                 "drift": drift(shares[:end], h),
             }

@@ -1,12 +1,17 @@
 """A model of the composition: shares that stay positive and add to one.
 
-The shares are carried as additive log-ratios against the last region ("rest"). Each
-log-ratio moves with a damped drift, the recent slope continued by phi + phi^2 + ... (phi = 0
-is last period's shares, phi = 1 a straight drift), and Gaussian noise whose covariance grows
-with the horizon as h^power. phi, the slope's window, the noise and its power are all
-learned from the compositions given (rolling origins inside them, so the backtest that
-judges the model never lets it see its own test years). Any horizon may be fractional: the
-newest composition may be twelve months that are not a calendar year.
+Each region's log-share (centred: less the mean of the regions' log-shares, since only
+ratios of shares mean anything) keeps part of its last yearly change: rho_r of it the next year,
+rho_r^2 the year after, and so on (rho_r < 0 is a swing that tends to reverse). rho_r is the
+lag-1 autocorrelation of the region's yearly changes, partially pooled toward the regions'
+common one (each region's own pairs of changes weigh against `POOLING` pairs of the pooled
+value): the large markets' shares have moved in runs (China, the US, the EU: 0.4-0.5), the
+small and volatile ones swing back. Around that point the log-ratios of the shares to the
+last region ("rest") get Gaussian noise whose covariance grows with the horizon as h^power,
+learned from the model's own in-sample errors. Everything is learned from the compositions
+given, with each in-sample forecast made from the compositions before it only, so the
+backtest that judges the model never lets it see its own test years. A horizon may be
+fractional: the newest composition may be twelve months that are not a calendar year.
 """
 
 from __future__ import annotations
@@ -16,10 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DAMPINGS = (0.0, 0.15, 0.3, 0.5, 0.8, 1.0)
-WINDOWS = (3, 5, 8)
-CHOSEN_ON = 3  # phi and the window are chosen on in-sample errors up to this many years
-MIN_ORIGINS = 4  # in-sample one-step errors needed to choose phi and the window
+POOLING = 10.0  # pairs of changes the pooled autocorrelation counts as, for each region
+RHO_RANGE = (-0.5, 0.8)
+MIN_PAIRS = 3  # pairs of yearly changes needed before any momentum is used
 
 
 def alr(shares: np.ndarray) -> np.ndarray:
@@ -36,69 +40,96 @@ def from_alr(y: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def damped(phi: float, h: float) -> float:
-    """phi + phi^2 + ... + phi^h, continued to a fractional h."""
-    if phi >= 1.0:
-        return float(h)
-    if phi <= 0.0:
-        return 0.0
-    return phi * (1.0 - phi**h) / (1.0 - phi)
+def kept(rho: np.ndarray, h: float) -> np.ndarray:
+    """rho + rho^2 + ... + rho^h for each region, a fractional last year taken in part."""
+    rho = np.asarray(rho, dtype=float)
+    whole = int(np.floor(h + 1e-12))
+    total = np.zeros_like(rho)
+    power = np.ones_like(rho)
+    for _ in range(whole):
+        power = power * rho
+        total = total + power
+    return total + (h - whole) * power * rho
+
+
+def momentum(logs: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each region's rho and the pooled one, from the yearly changes of its log-shares
+    (logs (n, regions), at (n)): pairs of successive changes one year apart."""
+    gaps = np.diff(at)
+    changes = np.diff(logs, axis=0) / gaps[:, None]
+    pairs = [
+        (changes[i], changes[i + 1])
+        for i in range(len(changes) - 1)
+        if abs(gaps[i] - 1) < 1e-9 and abs(gaps[i + 1] - 1) < 1e-9
+    ]
+    k = logs.shape[1]
+    if len(pairs) < MIN_PAIRS:
+        return np.zeros(k), 0.0
+    centred = np.array([c for pair in pairs for c in pair]).mean(axis=0)
+    before = np.array([a - centred for a, _ in pairs])
+    after = np.array([b - centred for _, b in pairs])
+    num, den = (before * after).sum(axis=0), (before**2).sum(axis=0)
+    pooled = float(num.sum() / max(den.sum(), 1e-12))
+    own = num / np.maximum(den, 1e-12)
+    n = len(pairs)
+    rho = (n * own + POOLING * pooled) / (n + POOLING)
+    return np.clip(rho, *RHO_RANGE), pooled
+
+
+def _point(logs: np.ndarray, at: np.ndarray, rho: np.ndarray, h: float) -> np.ndarray:
+    """Log-ratios expected h years after the last of `logs`: its last yearly change kept
+    as `rho` says."""
+    step = (logs[-1] - logs[-2]) / (at[-1] - at[-2])
+    expected = logs[-1] + step * kept(rho, h)
+    return expected[:-1] - expected[-1]
 
 
 @dataclass(frozen=True)
 class FittedComposition:
-    phi: float
-    window: int
-    last: np.ndarray  # log-ratios of the newest composition
+    last_logs: np.ndarray  # centred log-shares of the newest composition (regions)
+    step: np.ndarray  # their last yearly change
+    rho: np.ndarray  # the part of it each region keeps a year
+    pooled: float  # the regions' common autocorrelation, before pooling
     at: float  # when the newest composition is
-    slope: np.ndarray  # log-ratio change a year
     noise: np.ndarray  # one-year covariance of the log-ratios' errors
     power: float  # the covariance at horizon h is noise * h ** power
-    origins: int  # in-sample origins the noise was learned from
+    origins: int  # in-sample one-year errors the noise was learned from
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.last_logs[:-1] - self.last_logs[-1]
 
     def mean(self, at: float) -> np.ndarray:
-        return self.last + self.slope * damped(self.phi, at - self.at)
+        expected = self.last_logs + self.step * kept(self.rho, at - self.at)
+        return expected[:-1] - expected[-1]
 
-    def record(self) -> dict[str, float | int]:
+    def centre(self, at: float) -> np.ndarray:
+        """The composition's centre at `at`: the median in log-ratio space, where the noise
+        is Gaussian, as shares adding to one (the regions' own medians add to less)."""
+        return from_alr(self.mean(at)[None])[0]
+
+    def record(self, names: Sequence[str]) -> dict[str, object]:
         return {
-            "damping": self.phi,
-            "window_years": self.window,
+            "momentum": {n: round(float(r), 3) for n, r in zip(names, self.rho, strict=True)},
+            "pooled_momentum": round(self.pooled, 3),
             "noise_power": round(self.power, 3),
             "origins": self.origins,
         }
 
 
-def _slope(y: np.ndarray, at: np.ndarray, end: int, window: int) -> np.ndarray:
-    """The log-ratios' change a year over about the last `window` years before `end`."""
-    earlier = [j for j in range(end) if at[j] <= at[end] - window + 1e-9]
-    j = earlier[-1] if earlier else 0
-    if j == end:
-        return np.zeros(y.shape[1])
-    return (y[end] - y[j]) / (at[end] - at[j])
-
-
-def _forecasts(
-    y: np.ndarray, at: np.ndarray, phi: float, window: int, horizon: int
-) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(h, forecast, actual) log-ratios of every in-sample forecast up to `horizon` years
-    ahead."""
+def _errors(logs: np.ndarray, at: np.ndarray, horizon: int) -> list[tuple[float, np.ndarray]]:
+    """(h, log-ratio error) of every in-sample forecast up to `horizon` years ahead, each
+    made with the momentum learned from the compositions up to its origin only."""
     out = []
-    for origin in range(1, len(y) - 1):
-        slope = _slope(y, at, origin, window)
-        for target in range(origin + 1, len(y)):
+    for origin in range(1, len(logs) - 1):
+        rho, _ = momentum(logs[: origin + 1], at[: origin + 1])
+        for target in range(origin + 1, len(logs)):
             h = at[target] - at[origin]
             if h > horizon + 1e-9:
                 break
-            out.append((h, y[origin] + slope * damped(phi, h), y[target]))
+            actual = logs[target][:-1] - logs[target][-1]
+            out.append((h, actual - _point(logs[: origin + 1], at[: origin + 1], rho, h)))
     return out
-
-
-def _share_error(made: list[tuple[float, np.ndarray, np.ndarray]]) -> float:
-    """Mean absolute error in shares: the backtest's measure, on which big regions weigh
-    as they do in the exports (log-ratios would weigh the small ones as much)."""
-    forecast = from_alr(np.array([f for _, f, _ in made]))
-    actual = from_alr(np.array([a for _, _, a in made]))
-    return float(np.abs(forecast - actual).mean())
 
 
 def _shrunk(errors: np.ndarray) -> np.ndarray:
@@ -111,27 +142,17 @@ def _shrunk(errors: np.ndarray) -> np.ndarray:
 
 
 def fit_composition(shares: np.ndarray, at: Sequence[float], horizon: int = 5) -> FittedComposition:
-    """Fit on compositions (n, regions), oldest first, at times `at`; the last region is the
-    reference. With too few compositions to choose, phi and the window fall back to the
-    plain last shares and a three-year window."""
-    y = alr(shares)
+    """Fit on compositions (n, regions), oldest first, at times `at`; the last region is
+    the reference of the log-ratios."""
+    logs = np.log(np.asarray(shares, dtype=float))
+    logs = logs - logs.mean(axis=1, keepdims=True)  # centred: only ratios mean anything
     t = np.asarray(at, dtype=float)
-    if len(y) < 3:
-        raise ValueError(f"{len(y)} compositions; at least 3 are needed")
-    best = (0.0, WINDOWS[0])
-    scored = []
-    for p in DAMPINGS:
-        for w in WINDOWS:
-            made = _forecasts(y, t, p, w, CHOSEN_ON)
-            if len(made) >= MIN_ORIGINS:
-                scored.append((_share_error(made), p, w))
-    if scored:
-        _, phi, window = min(scored)
-        best = (phi, window)
-    phi, window = best
-    errs = [(h, a - f) for h, f, a in _forecasts(y, t, phi, window, horizon)]
+    if len(logs) < 3:
+        raise ValueError(f"{len(logs)} compositions; at least 3 are needed")
+    rho, pooled = momentum(logs, t)
+    errs = _errors(logs, t, horizon)
     ones = np.array([e / np.sqrt(h) for h, e in errs if h <= 1.0 + 1e-9])
-    noise = _shrunk(ones if len(ones) else np.diff(y, axis=0))
+    noise = _shrunk(ones if len(ones) else np.diff(alr(shares), axis=0))
     # How the errors grow with the horizon: their mean square against h, on logs.
     hs = np.array([h for h, _ in errs])
     sq = np.array([float(e @ e) for _, e in errs])
@@ -141,13 +162,13 @@ def fit_composition(shares: np.ndarray, at: Sequence[float], horizon: int = 5) -
         keys = np.array(list(by_h), dtype=float)
         vals = np.log(np.maximum(np.array(list(by_h.values())), 1e-12))
         power = float(np.clip(np.polyfit(np.log(keys), vals, 1)[0], 1.0, 2.0))
-    last = len(y) - 1
+    step = (logs[-1] - logs[-2]) / (t[-1] - t[-2])
     return FittedComposition(
-        phi=phi,
-        window=window,
-        last=y[last],
-        at=float(t[last]),
-        slope=_slope(y, t, last, window),
+        last_logs=logs[-1],
+        step=step,
+        rho=rho,
+        pooled=pooled,
+        at=float(t[-1]),
         noise=noise,
         power=power,
         origins=len(ones),

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from exportcast.models import totals as totals_mod
 from exportcast.models.families.base import rng_for
 from exportcast.models.hierarchy import concentration
 from exportcast.models.hierarchy.forecast import Spread
@@ -30,7 +31,10 @@ from exportcast.models.markets.targets import ShareTarget
 from exportcast.models.series import format_month
 from exportcast.models.simulation import Simulation
 
-METHOD = "damped drift of additive log-ratios, Gaussian noise growing with the horizon"
+METHOD = (
+    "each region's last yearly change kept in part (momentum partially pooled across "
+    "regions), logistic-normal noise growing with the horizon"
+)
 NAMED = [r for r in REGION_IDS if r != REST]  # concentration is over these ("rest" is many)
 
 
@@ -131,9 +135,13 @@ def forecast_markets(
         at[0] += known.months / 24
     shares = simulate_shares(fitted, at, totals.shape[1], rng_for(seed, 83))
     exports = region_totals(shares, totals)
+    # The shares' median is the composition's centre, adding to one (`centre`).
+    centres = np.array([fitted.centre(a) for a in at])
     if usable:
         exports[0] = with_known(shares[0], totals[0], known)
         shares[0] = exports[0] / totals[0][:, None]
+        middle = np.median(totals[0])  # the centre of the year: its months at the median total
+        centres[0] = with_known(centres[0][None], np.array([middle]), known)[0] / middle
     levels = tuple(float(v) for v in levels)
     out_years = []
     for j, year in enumerate(year_list):
@@ -146,7 +154,9 @@ def forecast_markets(
                 "total": Spread.of(totals[j], levels).to_dict(3),
                 "regions": {
                     r: {
-                        "share": Spread.of(shares[j][:, k], levels).to_dict(5),
+                        "share": Spread(
+                            float(centres[j, k]), totals_mod.intervals(shares[j][:, k], levels)
+                        ).to_dict(5),
                         "exports": Spread.of(exports[j][:, k], levels).to_dict(3),
                     }
                     for k, r in enumerate(REGION_IDS)
@@ -175,7 +185,7 @@ def forecast_markets(
         "model": {
             "method": METHOD,
             "fitted_on": [c.label for c in complete],
-            **fitted.record(),
+            **fitted.record(REGION_IDS),
         },
         "published": published(compositions),
         "years": out_years,

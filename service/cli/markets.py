@@ -117,8 +117,8 @@ def markets_table(body: dict) -> str:
             if body["year_to_date"]
             else ""
         ),
-        f"shares: {model['method']} (damping {model['damping']:g}, window "
-        f"{model['window_years']} years); regions add up to the total on every path "
+        f"shares: {model['method']} (pooled momentum {model['pooled_momentum']:g}); "
+        "regions add up to the total on every path "
         f"(largest gap {body['coherence']['largest_relative_gap']:.1e})",
         "",
         f"{'region':<34}" + "".join(f"{y['year']:>24}" for y in years),
