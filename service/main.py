@@ -151,6 +151,16 @@ def create_app(
         elif settings.bootstrap and await asyncio.to_thread(bundled_destinations, store):
             log.info("loaded the bundled exports by destination into the stored series")
         await asyncio.to_thread(active.sync)  # restore served versions, no retraining
+        markets = app.state.market_bodies
+
+        def warm_markets(series_id: str) -> None:
+            try:
+                markets.warm(store, active, series_id)
+            except Exception as exc:  # a read makes it instead, and says why it cannot
+                log.warning("%s: the markets could not be made: %s", series_id, exc)
+
+        for series_id in await asyncio.to_thread(store.destination_series):
+            await asyncio.to_thread(warm_markets, series_id)
         # What start-up made (modules, the served versions) is kept for the process's life:
         # frozen out of the collector, whose full passes over it cost every request.
         gc.freeze()
@@ -159,6 +169,7 @@ def create_app(
             sim: Simulation, record: VersionRecord, targets: tuple[float, ...]
         ) -> None:
             await asyncio.to_thread(active.install, sim, record, targets)
+            await asyncio.to_thread(warm_markets, record.series_id)
 
         tasks = [
             asyncio.create_task(active.follow(settings.poll_seconds)),

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from exportcast.service.main import create_app
+from exportcast.service.serving.markets import MarketsQuery
 from tests.service_helpers import AUTH, settings_for, wait_for
 
 SERIES = "kr-exports"
@@ -30,6 +31,15 @@ def client(data_dir):
 
 def markets(client, **params):
     return client.get(f"/v1/series/{SERIES}/markets", params=params)
+
+
+def test_the_served_versions_markets_are_made_when_it_is_activated(client):
+    """The default body is made at activation (and start), not by the first read."""
+    bodies = client.app.state.market_bodies
+    served = client.app.state.active.get(SERIES)
+    stamp = client.app.state.store.destinations_stamp(SERIES)
+    # made just after the version is installed, off the request path: no read asked yet
+    assert wait_for(lambda: bodies.cached(served, stamp, MarketsQuery()) is not None, 10)
 
 
 def test_the_bundled_destinations_are_loaded_and_served_as_markets(client):

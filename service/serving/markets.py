@@ -106,6 +106,19 @@ class MarketBodies:
                 self._markets.popitem(last=False)
         return made
 
+    def warm(self, store: Store, active: ActiveForecasts, series_id: str) -> bool:
+        """Make the default body of the series' served version now (when it is activated),
+        so the first read does not; False for a series without markets."""
+        served = active.get(series_id)
+        stamp = store.destinations_stamp(series_id) if served is not None else None
+        if served is None or stamp is None:
+            return False
+        try:
+            self.body(store, active, served, stamp, MarketsQuery())
+        except NoMarkets:
+            return False
+        return True
+
     def body(
         self,
         store: Store,

@@ -326,6 +326,10 @@ class Store(Protocol):
         vintage). They queue no retrain: markets are made from them at read time."""
         ...
 
+    def destination_series(self) -> list[str]:
+        """The series that have destination rows."""
+        ...
+
     def destinations_stamp(self, id: str) -> str | None:
         """Names the destination rows as stored now (it changes with any new or revised
         row); None for a series without any."""

@@ -38,6 +38,11 @@ class DestinationTables(VintageTables):
         )
         return DestinationOutcome(len(batch), new, revised, unchanged)
 
+    def destination_series(self) -> list[str]:
+        with self._read() as cur:
+            cur.execute("SELECT DISTINCT series_id FROM destinations ORDER BY series_id")
+            return [r[0] for r in cur.fetchall()]
+
     def destinations_stamp(self, id: str) -> str | None:
         with self._read() as cur:
             # Rows are only ever added (a revision closes one and adds one), so their count
