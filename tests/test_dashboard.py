@@ -2,13 +2,14 @@
 loaded in headless Chromium, every chart drawn with data, the 2026 median on the page the
 API's, no console errors, a screenshot kept; then a new month is posted and the page shows
 the new version without a reload. Also: the page and everything it loads come from the
-service (no CDN)."""
+service (no CDN); the hierarchy and markets pages draw the API's numbers."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,11 @@ def assert_drawn(browser, charts) -> None:
         assert traces >= 1, chart
         assert browser.evaluate(f"!!document.querySelector('#{chart} .main-svg')"), chart
         assert browser.evaluate(f"document.getElementById('{chart}').getAttribute('aria-label')")
+
+
+def percent(share: float) -> str:
+    """As JavaScript's (100 * share).toFixed(1) writes it: the double's exact value, halves up."""
+    return f"{Decimal(100 * share).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
 
 
 def signed(value: float) -> str:
@@ -77,13 +83,21 @@ def test_the_page_and_all_it_loads_are_served_here(data_dir):
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
         assert "/static/plotly/plotly.min.js" in urls
-        for url in urls:
+        assert "/dashboard/kr-exports/markets" in urls  # it has destination rows
+        markets = client.get("/dashboard/kr-exports/markets")
+        assert markets.status_code == 200
+        assert markets.headers["content-type"].startswith("text/html")
+        loaded = re.findall(r'(?:src|href)="([^"]+)"', markets.text)
+        assert "/static/dashboard/markets.js" in loaded and "/dashboard/kr-exports" in loaded
+        for url in urls + loaded:
             assert url.startswith("/"), url
             assert client.get(url).status_code == 200, url
         plotly = client.get("/static/plotly/plotly.min.js")
         assert len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()
         assert client.get("/dashboard/nope").status_code == 404
         assert client.get("/dashboard/kr-exports", params={"poll": 0}).status_code == 422
+        assert client.get("/dashboard/nope/markets").status_code == 404
+        assert client.get("/dashboard/kr-exports/markets", params={"poll": 0}).status_code == 422
 
 
 @pytest.fixture
@@ -216,4 +230,81 @@ def test_the_hierarchy_page_draws_the_items_and_their_concentration(tmp_path, br
         ARTIFACTS.mkdir(exist_ok=True)
         browser.screenshot(ARTIFACTS / "hierarchy.png")
         assert (ARTIFACTS / "hierarchy.png").stat().st_size > 30_000
+    assert browser.console == [], browser.console
+
+
+def test_the_markets_page_draws_the_shares_and_their_concentration(tmp_path, browser):
+    with serving(tmp_path / "markets", EXPORTCAST_MODEL="snaive") as api:
+
+        def made():
+            r = api.get("/v1/series/kr-exports/markets")
+            return r.json() if r.status_code == 200 else None
+
+        body = wait_for(made, timeout=180, every=0.5)
+        assert 'href="/dashboard/kr-exports/markets"' in api.get("/dashboard/kr-exports").text
+        browser.open(f"{api.base_url}/dashboard/kr-exports/markets?poll=1")
+        browser.wait_until("document.body.dataset.ready === 'true'", timeout=60)
+        assert_drawn(browser, ("chart-market-shares", "chart-market-concentration"))
+        regions = [r["id"] for r in body["regions"]]
+        years = body["years"]
+        complete = [p for p in body["published"] if p["herfindahl"] is not None]
+        assert len(regions) == 11 and len(complete) >= 20
+        # Per region, its published shares, then its projected medians with their 80% bars.
+        traces = browser.evaluate(
+            "document.getElementById('chart-market-shares').data.map(t => ({group: t.legendgroup,"
+            " x: t.x, y: t.y, up: (t.error_y || {}).array, down: (t.error_y || {}).arrayminus}))"
+        )
+        assert len(traces) == 2 * len(regions)
+        for i, region in enumerate(regions):
+            past, projected = traces[2 * i], traces[2 * i + 1]
+            assert past["group"] == projected["group"] == region
+            assert past["y"] == [p["shares"][region] for p in complete]
+            for x, p in zip(past["x"], complete, strict=True):
+                # a year at the year; twelve months between the years they span
+                first, *_, last = [int(y) for y in re.findall(r"\d{4}", p["period"]) * 2]
+                assert first <= x <= last and (x == first or p["basis"] != "year"), p["period"]
+            spreads = [y["regions"][region]["share"] for y in years]
+            assert projected["x"] == [y["year"] for y in years]
+            assert projected["y"] == [s["median"] for s in spreads]
+            assert projected["up"] == pytest.approx(
+                [s["intervals"]["80"][1] - s["median"] for s in spreads], abs=1e-12
+            )
+            assert projected["down"] == pytest.approx(
+                [s["median"] - s["intervals"]["80"][0] for s in spreads], abs=1e-12
+            )
+        china = traces[2 * regions.index("china") + 1]["y"]
+        assert china == [y["regions"]["china"]["share"]["median"] for y in years]
+        # The Herfindahl index: published, then the projected median in its 80% band.
+        herfindahl = browser.evaluate(
+            "document.getElementById('chart-market-concentration').data.map(t => t.y)"
+        )
+        spreads = [y["concentration"]["herfindahl"] for y in years]
+        assert herfindahl[0] == [p["herfindahl"] for p in complete]
+        assert herfindahl[1] == [s["intervals"]["80"][1] for s in spreads]
+        assert herfindahl[2] == [s["intervals"]["80"][0] for s in spreads]
+        assert herfindahl[3] == [s["median"] for s in spreads]
+        # The table: every region's share each year, median [80% interval], as the API says.
+        cells = browser.evaluate(
+            "[...document.querySelectorAll('#table-markets tr')]"
+            ".map(r => [...r.children].map(c => c.textContent))"
+        )
+        assert cells[0] == ["region", *(str(y["year"]) for y in years)]
+        assert [row[0] for row in cells[1:]] == [r["name"] for r in body["regions"]]
+        for region, row in zip(regions, cells[1:], strict=True):
+            expected = []
+            for y in years:
+                share = y["regions"][region]["share"]
+                low, high = share["intervals"]["80"]
+                expected.append(f"{percent(share['median'])} [{percent(low)}-{percent(high)}]")
+            assert row[1:] == expected, region
+        note = browser.evaluate("document.getElementById('markets-note').textContent")
+        assert body["newest_composition"] in note and body["data_through"] in note
+        ytd = body["year_to_date"]
+        assert ytd is not None
+        assert f"{ytd['year']}'s first {ytd['months']} months by destination are facts" in note
+        # Polled again with its ETag: the unchanged markets cost the server a 304.
+        browser.wait_until("document.getElementById('status').textContent.includes('checked')")
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.screenshot(ARTIFACTS / "markets.png")
+        assert (ARTIFACTS / "markets.png").stat().st_size > 30_000
     assert browser.console == [], browser.console

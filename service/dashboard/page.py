@@ -6,6 +6,7 @@ import html
 import json
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 ASSETS = "/static/dashboard"
 PLOTLY = "/static/plotly/plotly.min.js"
@@ -31,11 +32,15 @@ def _script(text: str) -> str:
 
 
 def dashboard_html(
-    series_id: str, poll_seconds: float = POLL_SECONDS, data: dict | None = None
+    series_id: str,
+    poll_seconds: float = POLL_SECONDS,
+    data: dict | None = None,
+    markets: bool = False,
 ) -> str:
     """The page the service serves; with `data` (the API's bodies: `forecast`,
     `observations`, `series`, `track`, `moves`), one self-contained file that reads them instead
-    of the API, with its scripts and styles inlined (a report for e-mail and archives)."""
+    of the API, with its scripts and styles inlined (a report for e-mail and archives). With
+    `markets` (the series has destination rows), it links to the series' markets page."""
     config = {"series": series_id, "pollSeconds": poll_seconds}
     if data is not None:
         config["data"] = data
@@ -48,7 +53,8 @@ def dashboard_html(
         files = (plotly_js(), static_dir() / "common.js", static_dir() / "dashboard.js")
         scripts = "\n".join(f"<script>{_script(_read(f))}</script>" for f in files)
     config_script = f"<script>window.EXPORTCAST = {_script(json.dumps(config))};</script>"
-    return _page(name, style, SERIES_MAIN, config_script, scripts)
+    nav = _nav("markets-link", f"{_series_path(series_id)}/markets", "Exports by market")
+    return _page(name, style, SERIES_MAIN, config_script, scripts, nav if markets else "")
 
 
 def hierarchy_html(hierarchy_id: str, poll_seconds: float = POLL_SECONDS) -> str:
@@ -60,14 +66,34 @@ def hierarchy_html(hierarchy_id: str, poll_seconds: float = POLL_SECONDS) -> str
     return _page(name, style, HIERARCHY_MAIN, config_script, _linked("hierarchy.js"))
 
 
+def markets_html(series_id: str, poll_seconds: float = POLL_SECONDS) -> str:
+    """A series' markets: each region's share by year, published then projected, and how
+    concentrated the markets are, from the API."""
+    config = {"series": series_id, "pollSeconds": poll_seconds}
+    name = html.escape(series_id)
+    style = f'<link rel="stylesheet" href="{ASSETS}/dashboard.css">'
+    config_script = f"<script>window.EXPORTCAST_MARKETS = {_script(json.dumps(config))};</script>"
+    nav = _nav("series-link", _series_path(series_id), "The forecast of the total")
+    return _page(name, style, MARKETS_MAIN, config_script, _linked("markets.js"), nav)
+
+
+def _series_path(series_id: str) -> str:
+    return f"/dashboard/{quote(series_id)}"
+
+
+def _nav(id: str, href: str, text: str) -> str:
+    return f'<nav><a id="{id}" href="{html.escape(href)}">{html.escape(text)}</a></nav>'
+
+
 def _linked(page_script: str) -> str:
     """plotly.js, the shared helpers and the page's own script, loaded from the service."""
     sources = (PLOTLY, f"{ASSETS}/common.js", f"{ASSETS}/{page_script}")
     return "\n".join(f'<script src="{src}"></script>' for src in sources)
 
 
-def _page(name: str, style: str, main: str, config_script: str, scripts: str) -> str:
-    """The shell every page shares: head, title and status line, `main`, then the scripts."""
+def _page(name: str, style: str, main: str, config_script: str, scripts: str, nav: str = "") -> str:
+    """The shell every page shares: head, title, status line and links to the series' other
+    pages, `main`, then the scripts."""
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -80,6 +106,7 @@ def _page(name: str, style: str, main: str, config_script: str, scripts: str) ->
 <header>
   <h1 id="title">{name}</h1>
   <p id="status" role="status" aria-live="polite">loading...</p>
+  {nav}
 </header>
 {main}
 <footer><p>Data and model: <a href="/docs">API docs</a>.</p></footer>
@@ -138,5 +165,21 @@ HIERARCHY_MAIN = """<main>
   <section aria-labelledby="h-table">
     <h2 id="h-table">Every node by year</h2>
     <table id="table-items"></table>
+  </section>
+</main>"""
+
+MARKETS_MAIN = """<main>
+  <section aria-labelledby="h-shares">
+    <h2 id="h-shares">Each region's share of exports: published, then projected (80%)</h2>
+    <div id="chart-market-shares" class="chart tall" role="img"></div>
+  </section>
+  <section aria-labelledby="h-concentration">
+    <h2 id="h-concentration">How concentrated the markets are: the Herfindahl index (80%)</h2>
+    <div id="chart-market-concentration" class="chart" role="img"></div>
+  </section>
+  <section aria-labelledby="h-table">
+    <h2 id="h-table">Each region's share by year (median and 80% interval)</h2>
+    <p id="markets-note"></p>
+    <table id="table-markets"></table>
   </section>
 </main>"""

@@ -1,5 +1,6 @@
-"""The dashboard pages (`/` lists the series, `/dashboard/{series}` draws one) and their
-scripts, served by the service itself: plotly.js from the plotly package, no CDN.
+"""The dashboard pages (`/` lists the series, `/dashboard/{series}` draws one,
+`/dashboard/{series}/markets` its exports by market) and their scripts, served by the
+service itself: plotly.js from the plotly package, no CDN.
 
 Under EXPORTCAST_READ_REQUIRES_TOKEN the pages are reads like any other: a browser without
 a session is sent to /login. The scripts and styles stay open: they carry no data.
@@ -23,6 +24,7 @@ from exportcast.service.dashboard.page import (
     POLL_SECONDS,
     dashboard_html,
     hierarchy_html,
+    markets_html,
     plotly_js,
     static_dir,
 )
@@ -79,7 +81,8 @@ async def dashboard(
         await run_in_threadpool(store.get_series, series_id)
     except NotFound:
         raise HTTPException(404, f"no series {series_id!r}") from None
-    return HTMLResponse(dashboard_html(series_id, poll))
+    markets = await run_in_threadpool(store.destinations_stamp, series_id)
+    return HTMLResponse(dashboard_html(series_id, poll, markets=markets is not None))
 
 
 @router.get("/dashboard/hierarchies/{hierarchy_id}", response_class=HTMLResponse, dependencies=PAGE)
@@ -93,6 +96,21 @@ async def hierarchy_dashboard(
     except NotFound:
         raise HTTPException(404, f"no hierarchy {hierarchy_id!r}") from None
     return HTMLResponse(hierarchy_html(hierarchy_id, poll))
+
+
+# After the hierarchy page: /dashboard/hierarchies/markets is the hierarchy "markets".
+@router.get("/dashboard/{series_id}/markets", response_class=HTMLResponse, dependencies=PAGE)
+async def markets_dashboard(
+    series_id: str,
+    store: StoreDep,
+    poll: Poll = POLL_SECONDS,
+) -> HTMLResponse:
+    """Served for any series: one without destination rows yet says so until some arrive."""
+    try:
+        await run_in_threadpool(store.get_series, series_id)
+    except NotFound:
+        raise HTTPException(404, f"no series {series_id!r}") from None
+    return HTMLResponse(markets_html(series_id, poll))
 
 
 @router.get(PLOTLY)
