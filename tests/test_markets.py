@@ -286,3 +286,10 @@ def test_the_year_in_progress_keeps_its_published_months_as_facts(rows, made, to
             b["years"][1]["regions"][r]["share"]["median"] for b in (body, without.to_dict())
         ]
         assert medians[0] == pytest.approx(medians[1], abs=0.003)
+
+
+def test_a_region_with_no_exports_stays_next_to_nothing_and_finite():
+    shares = np.array([[0.5, 0.3, 0.0, 0.2]] * 4 + [[0.45, 0.35, 0.0, 0.2]] * 4)
+    fitted = composition.fit_composition(shares, np.arange(8.0))
+    paths = composition.simulate_shares(fitted, [8, 9], 200, np.random.default_rng(0))
+    assert np.all(np.isfinite(paths)) and np.all(paths[:, :, 2] < 1e-4)

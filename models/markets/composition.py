@@ -24,6 +24,7 @@ import numpy as np
 POOLING = 10.0  # pairs of changes the pooled autocorrelation counts as, for each region
 RHO_RANGE = (-0.5, 0.8)
 MIN_PAIRS = 3  # pairs of yearly changes needed before any momentum is used
+MIN_SHARE = 1e-6
 
 
 def alr(shares: np.ndarray) -> np.ndarray:
@@ -144,7 +145,11 @@ def _shrunk(errors: np.ndarray) -> np.ndarray:
 def fit_composition(shares: np.ndarray, at: Sequence[float], horizon: int = 5) -> FittedComposition:
     """Fit on compositions (n, regions), oldest first, at times `at`; the last region is
     the reference of the log-ratios."""
-    logs = np.log(np.asarray(shares, dtype=float))
+    # A region with no exports in some year (a partner list without it) is floored at a
+    # millionth: its log-ratios stay finite, and it stays next to nothing.
+    floored = np.maximum(np.asarray(shares, dtype=float), MIN_SHARE)
+    shares = floored / floored.sum(axis=1, keepdims=True)
+    logs = np.log(shares)
     logs = logs - logs.mean(axis=1, keepdims=True)  # centred: only ratios mean anything
     t = np.asarray(at, dtype=float)
     if len(logs) < 3:

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exportcast.models.markets.regions import REGION_IDS, REGIONS, REST, region_of
+from exportcast.models.markets.regions import REGIONS, REST, region_of
 from exportcast.models.series import format_month, parse_month
 from exportcast.models.validate import (
     MAX_VALUE,
@@ -341,15 +341,3 @@ def ministry_regions(rows: Sequence[DestinationRow]) -> dict[str, dict[str, floa
         if row.destination.startswith("REGION_"):
             out[str(row.period)][row.destination] = row.value
     return dict(out)
-
-
-__all__ = [
-    "REGION_IDS",
-    "Composition",
-    "DestinationRow",
-    "Period",
-    "check_destination_rows",
-    "compositions",
-    "ministry_regions",
-    "parse_destinations_csv",
-]

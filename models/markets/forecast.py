@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from exportcast.models import totals as totals_mod
 from exportcast.models.families.base import rng_for
 from exportcast.models.hierarchy import concentration
 from exportcast.models.hierarchy.forecast import Spread
@@ -30,6 +29,7 @@ from exportcast.models.markets.regions import REGION_IDS, REST, regions_dict
 from exportcast.models.markets.targets import ShareTarget
 from exportcast.models.series import format_month
 from exportcast.models.simulation import Simulation
+from exportcast.models.totals import intervals
 
 METHOD = (
     "each region's last yearly change kept in part (momentum partially pooled across "
@@ -155,7 +155,7 @@ def forecast_markets(
                 "regions": {
                     r: {
                         "share": Spread(
-                            float(centres[j, k]), totals_mod.intervals(shares[j][:, k], levels)
+                            float(centres[j, k]), intervals(shares[j][:, k], levels)
                         ).to_dict(5),
                         "exports": Spread.of(exports[j][:, k], levels).to_dict(3),
                     }

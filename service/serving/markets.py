@@ -92,7 +92,7 @@ class MarketBodies:
         stored = store.destinations(series_id)
         rows = [DestinationRow(Period.parse(r.period), r.destination, r.value) for r in stored]
         found = compositions(rows)
-        if not any(c.complete for c in found) or sum(c.complete for c in found) < 3:
+        if sum(c.complete for c in found) < 3:
             raise NoMarkets(
                 f"series {series_id!r} has no destination rows that make three complete "
                 "compositions (a year with WORLD and partners making 90% of it, or twelve "
