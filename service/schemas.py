@@ -785,7 +785,8 @@ class HierarchyForecastOut(Out):
 
 
 # -- markets ---------------------------------------------------------------------------
-PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
+# Years 1900-2199, as `Period.parse` takes them.
+PERIOD = r"^(19[0-9]{2}|2[01][0-9]{2})(-(0[1-9]|1[0-2]))?$"
 DESTINATION = r"^([A-Z]{3}|WORLD|REGION_[A-Z0-9_]{1,40})$"
 
 

@@ -25,7 +25,9 @@ EXAMPLES = 25  # per operation and mode: bounded so the default test run stays s
 # as comma-separated text whose numbers break the question's limits, an outside forecast
 # published after today or of a year that had ended, a hierarchy whose item series are of
 # another classification than declared, or whose targets or item names clash with its own
-# nodes ("total", "other"). There a 422 naming
+# nodes ("total", "other"), destination rows that give one period and destination twice,
+# a markets question about a year the served paths do not reach or a share target as text
+# naming no region. There a 422 naming
 # the problem is right, and only that check is left out (no 5xx, every answer documented
 # and invalid requests refused still hold).
 STATEFUL = {
@@ -35,6 +37,8 @@ STATEFUL = {
     "GET /v1/series/{series_id}/forecast",
     "GET /v1/series/{series_id}/forecast/monthly",
     "PUT /v1/hierarchies/{hierarchy_id}",
+    "POST /v1/series/{series_id}/destinations",
+    "GET /v1/series/{series_id}/markets",
 }
 
 

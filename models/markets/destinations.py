@@ -36,6 +36,7 @@ KNOWN = 0.99  # a region's share is known where its listed partners made this mu
 SCALED = 0.5  # ... and estimated (scaled up) from monthly rows where they made this much
 _CODE = re.compile(r"[A-Z]{3}|WORLD|REGION_[A-Z0-9_]{1,40}")
 _YEAR = re.compile(r"[0-9]{4}")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ class Period:
         text = text.strip()
         if _YEAR.fullmatch(text):
             year = int(text)
-            if not 1900 <= year <= 2200:
-                raise ValueError(f"year {text} is out of range")
+            if not FIRST_YEAR <= year <= LAST_YEAR:
+                raise ValueError(f"year {text} is not between {FIRST_YEAR} and {LAST_YEAR}")
             return cls(year)
         month = parse_month(text)
+        if not FIRST_YEAR <= month // 12 <= LAST_YEAR:
+            raise ValueError(f"month {text[:7]} is not between {FIRST_YEAR} and {LAST_YEAR}")
         return cls(month // 12, month)
 
     def __str__(self) -> str:
