@@ -204,6 +204,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--hierarchy",
+        action="store_true",
+        help="also load the bundled items and read their hierarchy (about a minute more)",
+    )
     args = parser.parse_args()
     load = wrk if shutil.which("wrk") else pool_client
     token = "bench-token"
@@ -218,7 +223,7 @@ def main() -> int:
             "EXPORTCAST_API_TOKEN": token,
             # No fits made ahead behind the figures: they would take both cores.
             "EXPORTCAST_PREFETCH": "false",
-            "EXPORTCAST_BOOTSTRAP_ITEMS": "false",
+            "EXPORTCAST_BOOTSTRAP_ITEMS": "true" if args.hierarchy else "false",
             "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
             "BENCH_BODY": str(Path(tmp) / "body.json"),
             # Metrics on, as `exportcast serve` runs them: each worker's in files.
@@ -254,6 +259,17 @@ def main() -> int:
                 ),
                 "(e) random non-default parameters": (forecast, {}, str(Path(tmp, "random.lua"))),
             }
+            if args.hierarchy:
+                hierarchy = f"{base}/v1/hierarchies/kr-exports-items"
+                waited = wait_for(hierarchy, 600)
+                tag = httpx.get(hierarchy).headers["etag"]
+                print(f"the items' hierarchy answered after {waited:.1f}s more")
+                cases["(h) hierarchy, default method"] = (hierarchy, {}, None)
+                cases["(h') hierarchy, If-None-Match -> 304"] = (
+                    hierarchy,
+                    {"If-None-Match": tag},
+                    None,
+                )
             results, cpu = {}, {}
             for name, (url, headers, script) in cases.items():
                 load(url, 1, args.connections, headers, script)  # warm up

@@ -52,6 +52,7 @@ from exportcast.service.serving.markets import MarketBodies
 from exportcast.service.serving.polled import Answers, FrontDoor
 from exportcast.service.store import HierarchyRecord, NotFound, Store, VersionRecord
 from exportcast.service.store.connect import open_store
+from exportcast.service.worker.hierarchy_fits import DEFAULT_METHOD
 from exportcast.service.worker.loop import Worker
 from exportcast.service.worker.retrain import TrainRequest, train
 
@@ -174,6 +175,7 @@ def create_app(
         tasks = [
             asyncio.create_task(active.follow(settings.poll_seconds)),
             asyncio.create_task(app.state.metrics.flush_every(1.0)),
+            asyncio.create_task(app.state.hierarchy_bodies.follow(store, settings.poll_seconds)),
         ]
         runner = None
         if run_jobs:
@@ -184,6 +186,7 @@ def create_app(
                 train_fn,  # type: ignore[arg-type]
                 on_finished=app.state.metrics.job_finished,
                 on_storing=active.expect,
+                on_hierarchy=lambda _id: app.state.hierarchy_bodies.forget(),
             )
             tasks.append(asyncio.create_task(runner.run_forever()))
         app.state.runner = runner
@@ -208,7 +211,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.hierarchy_bodies = HierarchyBodies()  # bytes made once per version and method
+    # bytes made once per version and method
+    app.state.hierarchy_bodies = HierarchyBodies(default_method=DEFAULT_METHOD)
     app.state.market_bodies = MarketBodies()  # ... per version, destination rows and question
     for exc_type, handler in HANDLERS.items():
         app.add_exception_handler(exc_type, handler)

@@ -178,3 +178,61 @@ def test_a_failed_update_is_named_and_cleared_by_the_next_version(client):
     assert r.status_code == 202
     wait_for(lambda: listed()["version"] == 1, timeout=120)
     assert listed()["problem"] is None and listed()["data_through"] == "2026-05"
+
+
+def test_a_hierarchy_read_is_answered_at_the_front_door_without_the_store(client, monkeypatch):
+    bodies = client.app.state.hierarchy_bodies
+    wait_for(lambda: bodies.latest(HID) is not None, timeout=10)
+    expected = client.get(f"/v1/hierarchies/{HID}")
+    store = client.app.state.store
+
+    def read(*args, **kwargs):
+        raise AssertionError("the store was read")
+
+    monkeypatch.setattr(store, "get_hierarchy", read)
+    monkeypatch.setattr(store, "hierarchy_body", read)
+    again = client.get(f"/v1/hierarchies/{HID}")
+    assert again.status_code == 200 and again.content == expected.content
+    assert again.headers["etag"] == expected.headers["etag"]
+    unchanged = client.get(
+        f"/v1/hierarchies/{HID}", headers={"If-None-Match": again.headers["etag"]}
+    )
+    assert unchanged.status_code == 304
+    # a method not made yet, or another question, goes to the route (which reads the store)
+    with pytest.raises(AssertionError, match="the store was read"):
+        client.get(f"/v1/hierarchies/{HID}", params={"method": "mint_shrink", "x": "1"})
+
+
+class CountingStore:
+    """A store whose hierarchies are read through a hook (a write made while reading)."""
+
+    def __init__(self, records, during=None):
+        self.records, self.during, self.bodies = records, during, 0
+
+    def hierarchies(self):
+        if self.during is not None:
+            self.during()
+        return self.records
+
+    def hierarchy_body(self, id, version):
+        self.bodies += 1
+        raise LookupError("no body here")  # the route makes it instead
+
+
+def test_a_write_sets_the_records_aside_until_a_look_begun_after_it():
+    from exportcast.service.serving.hierarchy_bodies import HierarchyBodies
+    from exportcast.service.store import HierarchyRecord
+
+    record = HierarchyRecord("h", "t", {"a": "s"}, "x", {}, "", 1, 2026 * 12, "basis")
+    bodies = HierarchyBodies()
+    assert bodies.latest("h") is None  # nothing read yet
+    bodies.sync(CountingStore([record]))
+    assert bodies.latest("h") == record
+    bodies.forget()
+    assert bodies.latest("h") is None
+    # a look that began before a write cannot bring the old records back
+    bodies.sync(CountingStore([record], during=bodies.forget))
+    assert bodies.latest("h") is None
+    counting = CountingStore([record])
+    bodies.sync(counting)
+    assert bodies.latest("h") == record and counting.bodies == 0  # the version was seen

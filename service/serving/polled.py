@@ -1,4 +1,5 @@
-"""The reads answered before FastAPI: forecast bytes already made for the served version.
+"""The reads answered before FastAPI: forecast and hierarchy bytes already made for the
+served (or latest) version.
 
 Dashboards poll the default forecast all day and clients repeat their questions, and the
 answer to each is bytes made once per version. Measured on a 2-core machine, FastAPI's
@@ -6,9 +7,11 @@ middleware, routing and dependency resolution cost several times the work of sen
 bytes, so the app's outermost call (`FrontDoor`, before Starlette's middleware stack)
 answers them itself: the defaults made at activation, and any question a route has answered
 for the same version (by path and raw query: the route's answer, remembered), with the same
-ETag and 304 rules and the same read-token rule. Anything it is not sure of (a question not
-answered yet, an unknown series, a token it cannot accept) falls through to the routes,
-which give the full answer or error. Its requests are counted in the metrics like any other.
+ETag and 304 rules and the same read-token rule; and a hierarchy's latest version, by method,
+from the bytes `HierarchyBodies` made when it saw the version. Anything it is not sure of (a
+question not answered yet, an unknown series, a token it cannot accept, a hierarchy after a
+write in this process) falls through to the routes, which give the full answer or error.
+Its requests are counted in the metrics like any other.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ from exportcast.service.serving.active import ActiveForecasts, ServedVersion
 from exportcast.service.serving.bodies import Body, VersionStamp, not_modified
 
 _PATH = re.compile(r"^/v1/series/(?P<series>[^/]+)/forecast(?P<monthly>/monthly)?/?$")
+_HIERARCHY = re.compile(r"^/v1/hierarchies/(?P<hierarchy>[^/]+)$")
 ANNUAL_ROUTE = "/v1/series/{series_id}/forecast"
 MONTHLY_ROUTE = "/v1/series/{series_id}/forecast/monthly"
+HIERARCHY_ROUTE = "/v1/hierarchies/{hierarchy_id}"
+_METHOD = b"method="
 
 
 class Answers:
@@ -66,15 +72,21 @@ class FrontDoor:
     def __init__(self, state: Any, answers: Answers):
         self.state = state
         self.answers = answers
-        self._routes: dict[str, tuple[str, bool] | None] = {}  # path -> (series, monthly)
+        # path -> (template, series or hierarchy, monthly)
+        self._routes: dict[str, tuple[str, str, bool] | None] = {}
 
-    def _route(self, path: str) -> tuple[str, bool] | None:
-        """The series and kind a forecast path asks for (None for any other path),
-        matched once per path."""
+    def _route(self, path: str) -> tuple[str, str, bool] | None:
+        """The route template and the series (or hierarchy) a path asks for (None for any
+        other path), matched once per path."""
         found = self._routes.get(path, False)
         if found is False:
-            match = _PATH.match(path)
-            found = None if match is None else (match["series"], bool(match["monthly"]))
+            found = None
+            if match := _PATH.match(path):
+                monthly = bool(match["monthly"])
+                template = MONTHLY_ROUTE if monthly else ANNUAL_ROUTE
+                found = (template, match["series"], monthly)
+            elif match := _HIERARCHY.match(path):
+                found = (HIERARCHY_ROUTE, match["hierarchy"], False)
             if len(self._routes) > 10_000:  # paths are the clients' to choose: bounded
                 self._routes.clear()
             self._routes[path] = found
@@ -83,20 +95,46 @@ class FrontDoor:
     async def answer(self, scope: dict, send: Any) -> bool:
         """True when the request was answered here (counted in the metrics too)."""
         if scope["method"] not in ("GET", "HEAD"):
+            hierarchies = getattr(self.state, "hierarchy_bodies", None)
+            if hierarchies is not None:  # it may change what a hierarchy read answers
+                hierarchies.forget()
             return False
         route = self._route(scope["path"])
         if route is None:
             return False
         started = time.perf_counter()
-        body = self._body(route, scope)
+        if route[0] == HIERARCHY_ROUTE:
+            body = self._hierarchy_body(route[1], scope)
+        else:
+            body = self._body((route[1], route[2]), scope)
         if body is None:
             return False
         status = await _send(scope, body, send)
-        template = MONTHLY_ROUTE if route[1] else ANNUAL_ROUTE
         self.state.metrics.tally.add(
-            scope["method"], template, status, time.perf_counter() - started
+            scope["method"], route[0], status, time.perf_counter() - started
         )
         return True
+
+    def _hierarchy_body(self, hierarchy_id: str, scope: dict) -> Body | None:
+        bodies = getattr(self.state, "hierarchy_bodies", None)
+        record = None if bodies is None else bodies.latest(hierarchy_id)
+        if record is None:
+            return None
+        query = scope.get("query_string") or b""
+        if not query:
+            method = bodies.default_method
+        elif query.startswith(_METHOD) and b"&" not in query:
+            method = query[len(_METHOD) :].decode("latin-1")
+        else:
+            return None
+        body = bodies.cached(record, method)
+        if body is None or not self._may_read(scope):
+            return None
+        return body
+
+    def _may_read(self, scope: dict) -> bool:
+        settings = self.state.settings
+        return not settings.read_requires_token or authorised(scope, settings)
 
     def _body(self, route: tuple[str, bool], scope: dict) -> Body | None:
         active_forecasts: ActiveForecasts | None = getattr(self.state, "active", None)
@@ -111,10 +149,7 @@ class FrontDoor:
             body = self.answers.find(scope["path"], query, active)
         else:
             body = active.default_bodies.get("monthly" if monthly else "annual")
-        if body is None:
-            return None
-        settings = self.state.settings
-        if settings.read_requires_token and not authorised(scope, settings):
+        if body is None or not self._may_read(scope):
             return None
         return body
 

@@ -32,11 +32,13 @@ class HierarchyVersions:
         settings: Settings,
         slots: Slots,
         make_fn: Callable[[HierarchyRequest], dict] = train_hierarchy,
+        on_made: Callable[[str], None] | None = None,
     ):
         self.store = store
         self.settings = settings
         self.slots = slots
         self.make_fn = make_fn
+        self.on_made = on_made  # told of each version stored here (the front door's records)
         self._waiting: set[str] = set()
         self._making: set[str] = set()  # being made here now: never two at once
         self._looked = float("-inf")  # loop time of the last look for a ready one
@@ -123,6 +125,8 @@ class HierarchyVersions:
             return
         if number is None:
             return
+        if self.on_made is not None:
+            self.on_made(hierarchy_id)
         log.info(
             "%s: hierarchy version %s, data through %s (%s refitted) in %.1fs",
             hierarchy_id,

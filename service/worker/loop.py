@@ -48,6 +48,7 @@ class Worker:
         track_fn: TrackFn | None = backtest_track,
         hierarchy_fn: Callable[[HierarchyRequest], dict] = train_hierarchy,
         on_storing: Callable[[str], None] | None = None,
+        on_hierarchy: Callable[[str], None] | None = None,
     ):
         self.store = store
         self.settings = settings
@@ -57,7 +58,9 @@ class Worker:
             store, settings, self.slots, self.name, on_served, train_fn, on_finished, on_storing
         )
         self.ahead = AheadWork(store, settings, self.slots, prefetch_fn, track_fn, self.nudge)
-        self.hierarchies = HierarchyVersions(store, settings, self.slots, hierarchy_fn)
+        self.hierarchies = HierarchyVersions(
+            store, settings, self.slots, hierarchy_fn, on_made=on_hierarchy
+        )
         self._wake = asyncio.Event()
         self._last_job = float("-inf")  # loop time a job was last claimed or finished
         self._claim_failures = QuietRepeats(log)
