@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from exportcast.models import limits
@@ -18,8 +17,8 @@ from exportcast.models.hierarchy.reconcile import METHODS
 from exportcast.models.hierarchy.spec import TOTAL, node_series
 from exportcast.models.registry import NAMES
 from exportcast.models.results import level_key
-from exportcast.models.validate import SeriesError, parse_csv
-from exportcast.service.cli.sources import floats, read_text
+from exportcast.models.validate import parse_csv
+from exportcast.service.cli.sources import floats, parse_file
 from exportcast.service.config import get_settings
 
 
@@ -74,20 +73,10 @@ def _load(args: argparse.Namespace):
         )
     if args.total is None or args.items is None:
         raise SystemExit("exportcast hierarchy: give both --total and --items, or neither")
-    loaded = []
-    for path, parse in ((args.total, parse_csv), (args.items, parse_items_csv)):
-        text = read_text(path)
-        if text is None:
-            return None
-        try:
-            loaded.append(parse(text))
-        except SeriesError as exc:
-            print(f"{path}: cannot use this file:", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return None
-    total, items = loaded
-    total = total.__class__(args.total.stem, total.unit, total.start, total.values, total.name)
+    total = parse_file(args.total, lambda text: parse_csv(text, args.total.stem))
+    items = parse_file(args.items, parse_items_csv) if total is not None else None
+    if total is None or items is None:
+        return None
     return total, items, ()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from exportcast.models import limits
@@ -19,8 +18,8 @@ from exportcast.models.markets.regions import NAMES, REGION_IDS
 from exportcast.models.markets.targets import parse_targets
 from exportcast.models.registry import NAMES as MODELS
 from exportcast.models.series import parse_month
-from exportcast.models.validate import SeriesError, parse_csv
-from exportcast.service.cli.sources import floats, read_text
+from exportcast.models.validate import parse_csv
+from exportcast.service.cli.sources import floats, parse_file
 from exportcast.service.config import get_settings
 
 
@@ -51,12 +50,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _problems(path: Path, exc: SeriesError) -> None:
-    print(f"{path}: cannot use this file:", file=sys.stderr)
-    for problem in exc.problems:
-        print(f"  {problem}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         years = limits.check_years(args.years)
@@ -67,24 +60,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise SystemExit(f"exportcast markets: {exc}") from None
     total, rows = load_bundled("kr-exports"), load_bundled_destinations("kr-exports")
-    for path, parse in ((args.total, parse_csv), (args.destinations, parse_destinations_csv)):
-        if path is None:
-            continue
-        text = read_text(path)
-        if text is None:
-            return 2
-        try:
-            if parse is parse_csv:
-                total = parse_csv(text, path.stem)
-            else:
-                rows = parse_destinations_csv(text)
-        except SeriesError as exc:
-            _problems(path, exc)
-            return 2
-    if through is not None:
+    if args.total is not None:
+        total = parse_file(args.total, lambda text: parse_csv(text, args.total.stem))
+    if args.destinations is not None:
+        rows = parse_file(args.destinations, parse_destinations_csv)
+    if total is None or rows is None:
+        return 2
+    if through is not None:  # as known then: no month after it, no year ending after it
         total = total.through(through)
-        rows = [r for r in rows if r.period.month is None or r.period.month <= through]
-        rows = [r for r in rows if r.period.month is not None or r.period.year <= through // 12]
+        rows = [r for r in rows if (r.period.month or r.period.year * 12 + 11) <= through]
     made = compositions(rows)
     if sum(c.complete for c in made) < 3:
         raise SystemExit(

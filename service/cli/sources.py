@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from exportcast.models.datasets import BUNDLED, load_bundled, load_bundled_flashes
 from exportcast.models.nowcast.calendar import supported as supported_country
 from exportcast.models.nowcast.flashes import Flash, parse_flash_csv
 from exportcast.models.series import MonthlySeries, parse_month
 from exportcast.models.validate import SeriesError, parse_csv
+
+T = TypeVar("T")
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +105,20 @@ def read_text(path: Path) -> str | None:
     except UnicodeDecodeError as exc:
         print(f"exportcast: cannot read {path}: not UTF-8 text ({exc.reason})", file=sys.stderr)
     return None
+
+
+def parse_file(path: Path, parse: Callable[[str], T]) -> T | None:
+    """The file read and parsed; None, with the file and every problem printed, if not."""
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except SeriesError as exc:
+        print(f"{path}: cannot use this file:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
 
 
 def floats(text: str) -> list[float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from exportcast.models.digest import digest
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
@@ -19,11 +19,13 @@ from exportcast.models.markets.composition import FittedComposition
 from exportcast.models.markets.destinations import (
     Composition,
     DestinationRow,
+    KnownMonths,
     Period,
     compositions,
 )
 from exportcast.models.markets.forecast import fit_markets, forecast_markets, year_in_progress
 from exportcast.models.markets.targets import ShareTarget
+from exportcast.models.simulation import Simulation
 from exportcast.service.schemas import MarketsOut
 from exportcast.service.serving.active import ActiveForecasts, ServedVersion
 from exportcast.service.serving.bodies import BODY_FORMAT, Body
@@ -57,6 +59,16 @@ class Markets:
     rows: list[DestinationRow]
     compositions: list[Composition]
     fitted: FittedComposition
+    _known: dict[tuple, KnownMonths | None] = field(default_factory=dict, repr=False)
+
+    def known(self, sim: Simulation) -> KnownMonths | None:
+        """The year in progress's published months by region, for the version's paths:
+        read from the rows once per year and months known, not once per question."""
+        first = sim.year_draws[0]
+        key = (first.year, first.months_observed)
+        if key not in self._known:
+            self._known[key] = year_in_progress(self.rows, sim)
+        return self._known[key]
 
 
 def markets_etag(served: ServedVersion, stamp: str, query: MarketsQuery) -> str:
@@ -153,7 +165,7 @@ class MarketBodies:
             query.targets,
             seed=seed,
             fitted=markets.fitted,
-            known=year_in_progress(markets.rows, sim),
+            known=markets.known(sim),
         ).to_dict()
         if query.year is not None:
             forecast["years"] = [y for y in forecast["years"] if y["year"] == query.year]

@@ -28,7 +28,7 @@ from exportcast.service.dashboard.page import (
     plotly_js,
     static_dir,
 )
-from exportcast.service.store import NotFound
+from exportcast.service.store import NotFound, Store
 
 router = APIRouter(include_in_schema=False)
 PAGE = [Depends(require_page_reader)]
@@ -71,16 +71,21 @@ async def index(
     )
 
 
+async def _series_stored(store: Store, series_id: str) -> None:
+    """A page of a series that is not stored is a 404 (read off the event loop)."""
+    try:
+        await run_in_threadpool(store.get_series, series_id)
+    except NotFound:
+        raise HTTPException(404, f"no series {series_id!r}") from None
+
+
 @router.get("/dashboard/{series_id}", response_class=HTMLResponse, dependencies=PAGE)
 async def dashboard(
     series_id: str,
     store: StoreDep,
     poll: Poll = POLL_SECONDS,
 ) -> HTMLResponse:
-    try:
-        await run_in_threadpool(store.get_series, series_id)
-    except NotFound:
-        raise HTTPException(404, f"no series {series_id!r}") from None
+    await _series_stored(store, series_id)
     markets = await run_in_threadpool(store.destinations_stamp, series_id)
     return HTMLResponse(dashboard_html(series_id, poll, markets=markets is not None))
 
@@ -106,10 +111,7 @@ async def markets_dashboard(
     poll: Poll = POLL_SECONDS,
 ) -> HTMLResponse:
     """Served for any series: one without destination rows yet says so until some arrive."""
-    try:
-        await run_in_threadpool(store.get_series, series_id)
-    except NotFound:
-        raise HTTPException(404, f"no series {series_id!r}") from None
+    await _series_stored(store, series_id)
     return HTMLResponse(markets_html(series_id, poll))
 
 

@@ -35,5 +35,40 @@ window.exportcastCommon = (function () {
     return true;
   }
 
-  return { money: money, inB: inB, axisUnit: axisUnit, el: el, card: card, signInIfRefused: signInIfRefused };
+  // A page's body polled every `seconds` with If-None-Match: `render(body)` draws a new one
+  // and returns its version; the status line says what was seen. `waiting` maps a status
+  // the page expects before there is anything to draw (409: no version yet) to its words.
+  function follow(url, seconds, render, updated, waiting) {
+    let etag = null;
+    let version = null;
+    const status = (text) => { document.getElementById("status").textContent = text; };
+    async function poll() {
+      try {
+        const r = await fetch(url, { headers: etag ? { "If-None-Match": etag } : {} });
+        if (signInIfRefused(r)) return;
+        const now = new Date().toLocaleTimeString();
+        if (r.status === 304) {
+          status("version " + version + "; checked " + now);
+        } else if (waiting[r.status]) {
+          status(waiting[r.status] + "; checked " + now);
+        } else if (!r.ok) {
+          throw new Error(url + " answered " + r.status);
+        } else {
+          etag = r.headers.get("ETag");
+          const body = await r.json();
+          version = await render(body);
+          status(updated(body) + "; updated " + now);
+        }
+      } catch (e) {
+        status("could not refresh: " + e.message);
+      }
+      setTimeout(poll, 1000 * (seconds || 15));
+    }
+    poll();
+  }
+
+  return {
+    money: money, inB: inB, axisUnit: axisUnit, el: el, card: card,
+    signInIfRefused: signInIfRefused, follow: follow,
+  };
 })();

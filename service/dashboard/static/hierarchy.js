@@ -5,7 +5,7 @@
 (function () {
   const cfg = window.EXPORTCAST_HIERARCHY || {};
   const url = "/v1/hierarchies/" + encodeURIComponent(cfg.hierarchy);
-  const state = { etag: null, version: null, unit: "" };
+  const state = { unit: "" };
 
   const common = window.exportcastCommon;
   const money = (v) => common.money(v, state.unit);
@@ -116,38 +116,12 @@
     headline(h);
     table(h);
     await Promise.all([itemsChart(h), concentrationChart(h)]);
-    state.version = h.version;
     document.body.dataset.version = String(h.version);
     document.body.dataset.ready = "true";
+    return h.version;
   }
 
-  function status(text) {
-    document.getElementById("status").textContent = text;
-  }
-
-  async function poll() {
-    try {
-      const headers = state.etag ? { "If-None-Match": state.etag } : {};
-      const r = await fetch(url, { headers: headers });
-      if (common.signInIfRefused(r)) return;
-      const now = new Date().toLocaleTimeString();
-      if (r.status === 304) {
-        status("version " + state.version + "; checked " + now);
-      } else if (r.status === 409) {
-        status("no version yet; checked " + now);
-      } else if (!r.ok) {
-        throw new Error(url + " answered " + r.status);
-      } else {
-        state.etag = r.headers.get("ETag");
-        const body = await r.json();
-        await render(body);
-        status("version " + body.version + " (" + body.method + "), data through " + body.data_through + "; updated " + now);
-      }
-    } catch (e) {
-      status("could not refresh: " + e.message);
-    }
-    setTimeout(poll, 1000 * (cfg.pollSeconds || 15));
-  }
-
-  poll();
+  common.follow(url, cfg.pollSeconds, render,
+    (h) => "version " + h.version + " (" + h.method + "), data through " + h.data_through,
+    { 409: "no version yet" });
 })();

@@ -5,7 +5,6 @@
 (function () {
   const cfg = window.EXPORTCAST_MARKETS || {};
   const url = "/v1/series/" + encodeURIComponent(cfg.series) + "/markets";
-  const state = { etag: null, version: null };
 
   const common = window.exportcastCommon;
   const share = (x) => (100 * x).toFixed(1) + "%";
@@ -106,40 +105,12 @@
     document.getElementById("title").textContent = m.series + ": exports by market";
     table(m);
     await Promise.all([sharesChart(m), concentrationChart(m)]);
-    state.version = m.model_version;
     document.body.dataset.version = String(m.model_version);
     document.body.dataset.ready = "true";
+    return m.model_version;
   }
 
-  function status(text) {
-    document.getElementById("status").textContent = text;
-  }
-
-  async function poll() {
-    try {
-      const headers = state.etag ? { "If-None-Match": state.etag } : {};
-      const r = await fetch(url, { headers: headers });
-      if (common.signInIfRefused(r)) return;
-      const now = new Date().toLocaleTimeString();
-      if (r.status === 304) {
-        status("version " + state.version + "; checked " + now);
-      } else if (r.status === 409) {
-        status("no version yet; checked " + now);
-      } else if (r.status === 404 && !state.version) {
-        status("no destination rows yet; checked " + now);
-      } else if (!r.ok) {
-        throw new Error(url + " answered " + r.status);
-      } else {
-        state.etag = r.headers.get("ETag");
-        const body = await r.json();
-        await render(body);
-        status("version " + body.model_version + ", data through " + body.data_through + "; updated " + now);
-      }
-    } catch (e) {
-      status("could not refresh: " + e.message);
-    }
-    setTimeout(poll, 1000 * (cfg.pollSeconds || 15));
-  }
-
-  poll();
+  common.follow(url, cfg.pollSeconds, render,
+    (m) => "version " + m.model_version + ", data through " + m.data_through,
+    { 409: "no version yet", 404: "no destination rows yet" });
 })();
