@@ -9,6 +9,7 @@ probability comes from the paths (`totals.target_probabilities`) and is only car
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,14 +51,20 @@ class History:
     def share(self, months: int, factor: float) -> tuple[float | None, int]:
         """The share of past windows of `months` months over which the twelve-month total
         grew by at least `factor` (None with no such window), and how many there were."""
+        shares, n = self.shares(months, [factor])
+        return shares[0], n
+
+    def shares(self, months: int, factors: Sequence[float]) -> tuple[list[float | None], int]:
+        """`share` of several factors over the same windows, in one lookup."""
         if months <= 0 or len(self.totals) <= months:
-            return None, 0
+            return [None] * len(factors), 0
         ratios = self._ratios.get(months)
         if ratios is None:
             ratios = np.sort(self.totals[months:] / self.totals[:-months])
             self._ratios[months] = ratios
         n = len(ratios)
-        return (n - int(np.searchsorted(ratios, factor, side="left"))) / n, n
+        below = np.searchsorted(ratios, np.asarray(factors, dtype=float), side="left")
+        return [(n - int(i)) / n for i in below.tolist()], n
 
 
 def pace(
@@ -70,6 +77,18 @@ def pace(
     """The pace `target` needs in `year` (the year in progress or a later one), from the
     series as published. `probability` is carried along (the paths' P(total >= target));
     `history`, the series' own, when one is kept (a version's)."""
+    return paces(series, year, [target], [probability], history)[0]
+
+
+def paces(
+    series: MonthlySeries,
+    year: int,
+    targets: Sequence[float],
+    probabilities: Sequence[float | None] | None = None,
+    history: History | None = None,
+) -> list[Pace]:
+    """`pace` of several targets in the same year: what does not depend on the target
+    (the months left, what is published, the history's windows) is read once."""
     last = series.end
     end = year * 12 + 11
     months_left = end - last
@@ -78,28 +97,36 @@ def pace(
     first_of_year = year * 12
     known = max(0, last - first_of_year + 1)
     published = series.year_to_date(year)[1] if known else 0.0
-    needed = target - published
     in_year = 12 - known
-    same_months = None
+    before = None
     if first_of_year + known - 12 >= series.start and last >= first_of_year - 1:
         # the year's months left, a year earlier, are all published
         start = first_of_year + known - 12 - series.start
         before = float(series.values[start : start + in_year].sum())
-        same_months = needed / before - 1 if before > 0 else None
     history = history or History(series)
     latest = float(history.totals[-1])
-    factor = target / latest
-    per_year = factor ** (12 / months_left) - 1
-    share, windows = history.share(months_left, factor)
-    return Pace(
-        year=year,
-        target=target,
-        months_left=months_left,
-        needed=needed,
-        per_month=needed / in_year,
-        growth_same_months=same_months,
-        growth_per_year=per_year,
-        history_share=share,
-        history_windows=windows,
-        probability=probability,
-    )
+    factors = [target / latest for target in targets]
+    shares, windows = history.shares(months_left, factors)
+    probabilities = probabilities or [None] * len(targets)
+    out = []
+    for target, factor, share, probability in zip(
+        targets, factors, shares, probabilities, strict=True
+    ):
+        needed = target - published
+        out.append(
+            Pace(
+                year=year,
+                target=target,
+                months_left=months_left,
+                needed=needed,
+                per_month=needed / in_year,
+                growth_same_months=None
+                if before is None
+                else (needed / before - 1 if before > 0 else None),
+                growth_per_year=factor ** (12 / months_left) - 1,
+                history_share=share,
+                history_windows=windows,
+                probability=probability,
+            )
+        )
+    return out

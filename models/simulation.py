@@ -3,16 +3,18 @@ totals, intervals, target probabilities, monthly quantiles."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from exportcast.models import totals
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
-from exportcast.models.pace import History, pace
+from exportcast.models.pace import History, paces
 from exportcast.models.references import PERCENTILES
 from exportcast.models.results import (
     Forecast,
@@ -24,6 +26,8 @@ from exportcast.models.results import (
     level_key,
 )
 from exportcast.models.series import MonthlySeries, format_month
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,15 @@ class Simulation:
         return [totals.SortedDraws(d.totals) for d in self.year_draws]
 
     @cached_property
+    def year_rows(self) -> totals.SortedRows:
+        return totals.SortedRows(self.sorted_years)
+
+    @cached_property
+    def year_centres(self) -> list[tuple[float, float]]:
+        """Each year's (median, mean) of its totals."""
+        return [(float(o.median()), float(o.mean)) for o in self.sorted_years]
+
+    @cached_property
     def first_crossings(self) -> totals.FirstCrossings:
         return totals.FirstCrossings(self.year_draws)
 
@@ -90,12 +103,35 @@ class Simulation:
         series = published_series(self)
         return None if series is None else (series, History(series))
 
+    @cached_property
+    def _members(self) -> dict[str, Simulation]:
+        return {}
+
+    @cached_property
+    def _kept(self) -> dict[str, Any]:
+        return {}
+
+    def kept(self, name: str, make: Callable[[], T]) -> T:
+        """What `make` makes of these paths, made once and kept as long as they are (the
+        parts a reader of many questions assembles its answers from)."""
+        found = self._kept.get(name)
+        if found is None:
+            found = self._kept.setdefault(name, make())
+        return found
+
     def only(self, member: str) -> Simulation:
-        """The paths that one ensemble member drew, as a simulation of its own."""
+        """The paths that one ensemble member drew, as a simulation of its own: made once,
+        so its sorted months and years serve every later question about that member."""
         if member == self.model:
             return self
         if member not in self.members or self.labels is None:
             raise KeyError(f"model {member!r} is not part of this version ({self.model})")
+        made = self._members.get(member)
+        if made is None:
+            made = self._members[member] = self._only(member)
+        return made
+
+    def _only(self, member: str) -> Simulation:
         keep = self.labels == self.members.index(member)
         return replace(
             self,
@@ -154,12 +190,15 @@ def published_series(sim: Simulation) -> MonthlySeries | None:
     return MonthlySeries(sim.series_id, sim.unit, start, np.asarray(sim.published, float))
 
 
-def _paces(sim: Simulation, year: int, targets: Sequence[float], ordered) -> dict | None:
+def _paces(
+    sim: Simulation, year: int, targets: Sequence[float], probabilities: list[float]
+) -> dict | None:
     published = sim.published_history if targets else None
     if published is None:
         return None
     series, history = published
-    return {t: pace(series, year, t, ordered.share_at_least(t), history) for t in targets}
+    found = paces(series, year, targets, probabilities, history)
+    return dict(zip(targets, found, strict=True))
 
 
 def summarise(
@@ -167,37 +206,46 @@ def summarise(
     years: int = DEFAULT_YEARS,
     levels: Sequence[float] = DEFAULT_LEVELS,
     targets: Sequence[float] = (),
+    months: bool = True,
 ) -> Forecast:
-    """Year totals, intervals, target probabilities and monthly quantiles from the paths."""
+    """Year totals, intervals, target probabilities and monthly quantiles from the paths
+    (without the monthly quantiles when `months` is false: a caller that writes them
+    from `MonthTable` itself)."""
     levels = tuple(float(level) for level in levels)
     draws, ordered = sim.year_draws[:years], sim.sorted_years[:years]
     if len(draws) < years:
         raise ValueError(f"the paths cover {len(draws)} calendar years, {years} were asked for")
     learned = sim.learned
     by_horizon = learned.get("expected_error_by_horizon") or []
-    projections = [
-        YearProjection(
-            year=d.year,
-            months_observed=d.months_observed,
-            actual_to_date=d.actual_to_date,
-            median=float(o.median()),
-            mean=float(o.mean),
-            intervals={lv: _floats(o.central_interval(lv)) for lv in levels},
-            prob_at_least={t: o.share_at_least(t) for t in targets},
-            expected_error=by_horizon[i] if i < len(by_horizon) else None,
-            pace=_paces(sim, d.year, targets, o),
+    # every year's interval at a level in one blend, every target's share in one search
+    bands = {lv: sim.year_rows.central_interval(lv, years) for lv in levels}
+    bounds = {lv: (low.tolist(), high.tolist()) for lv, (low, high) in bands.items()}
+    centres = sim.year_centres
+    projections = []
+    for i, (d, o) in enumerate(zip(draws, ordered, strict=True)):
+        shares = o.shares_at_least(targets) if targets else []
+        projections.append(
+            YearProjection(
+                year=d.year,
+                months_observed=d.months_observed,
+                actual_to_date=d.actual_to_date,
+                median=centres[i][0],
+                mean=centres[i][1],
+                intervals={lv: (low[i], high[i]) for lv, (low, high) in bounds.items()},
+                prob_at_least=dict(zip(targets, shares, strict=True)),
+                expected_error=by_horizon[i] if i < len(by_horizon) else None,
+                pace=_paces(sim, d.year, targets, shares),
+            )
         )
-        for i, (d, o) in enumerate(zip(draws, ordered, strict=True))
-    ]
+    crossings = sim.first_crossings.distributions(targets, len(draws)) if targets else []
     outlooks = [
         TargetOutlook(
             amount=t,
             first_year_p50=totals.first_year_p50({p.year: p.prob_at_least[t] for p in projections}),
-            crossing_year=sim.first_crossings.distribution(t, len(draws)),
+            crossing_year=crossing,
         )
-        for t in targets
+        for t, crossing in zip(targets, crossings, strict=True)
     ]
-    horizon = sum(12 - d.months_observed for d in draws)  # the months of those years
     return Forecast(
         series=sim.series_id,
         unit=sim.unit,
@@ -209,7 +257,7 @@ def summarise(
         n_paths=sim.n_paths,
         years=projections,
         targets=outlooks,
-        monthly=monthly_quantiles(sim, horizon, levels),
+        monthly=monthly_quantiles(sim, months_of(draws), levels) if months else [],
         weights=learned.get("weights"),
         calibration_scale=learned.get("calibration_scale"),
         horizon_calibration=learned.get("horizon_calibration"),
@@ -247,27 +295,59 @@ def snapshot(
 
 
 class MonthTable:
-    """Every month's median, mean and (per level asked so far) interval, as the response
+    """Every month's median, mean and (per level asked recently) interval, as the response
     gives them (rounded to 3 decimals): made once per version and level, so a question's
-    monthly part is slices of lists."""
+    monthly part is slices of lists. Levels are the clients' to choose, so the bands kept
+    are bounded, least recently used out."""
+
+    BANDS = 64
 
     def __init__(self, sim: Simulation):
         self.sorted = sim.sorted_months
         self.months = [format_month(sim.first_month + h) for h in range(sim.horizon)]
-        self.median = _rounded(self.sorted.median())
-        self.mean = _rounded(self.sorted.mean)
-        self._bands: dict[float, tuple[list[float], list[float]]] = {}
+        self.median = rounded(self.sorted.median())
+        self.mean = rounded(self.sorted.mean)
+        self._bands: OrderedDict[float, tuple[list[float], list[float]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def band(self, level: float) -> tuple[list[float], list[float]]:
-        band = self._bands.get(level)
-        if band is None:
-            low, high = self.sorted.central_interval(level)
-            band = self._bands[level] = (_rounded(low), _rounded(high))
+        with self._lock:
+            band = self._bands.get(level)
+            if band is not None:
+                self._bands.move_to_end(level)
+                return band
+        low, high = self.sorted.central_interval(level)
+        band = (rounded(low), rounded(high))
+        with self._lock:
+            self._bands[level] = band
+            while len(self._bands) > self.BANDS:
+                self._bands.popitem(last=False)
         return band
 
 
-def _rounded(values: np.ndarray) -> list[float]:
-    return [round(v, 3) for v in np.asarray(values, dtype=float).tolist()]
+def months_of(draws: Sequence[totals.YearDraws]) -> int:
+    """The months of paths that those years' totals read (the months left in each)."""
+    return sum(12 - d.months_observed for d in draws)
+
+
+def rounded(values: np.ndarray, digits: int = 3) -> list[float]:
+    """`[round(v, digits) for v in values]`, the same floats, with the arithmetic in numpy.
+
+    Away from a tie, the nearest integer to `v * 10**digits` is the one Python's decimal
+    rounding picks (the product's error is far below the distance to the half), and that
+    integer divided by 10**digits is correctly rounded, as Python's result is. The rare
+    values near a tie, beyond 2**50 or not finite are rounded by Python itself.
+    """
+    x = np.asarray(values, dtype=float)
+    scale = 10.0**digits
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = x * scale
+        out = (np.rint(scaled) / scale).tolist()
+        distance = np.abs(scaled - np.floor(scaled) - 0.5)
+        doubtful = ~(distance > np.abs(scaled) * 1e-14 + 1e-9) | ~(np.abs(scaled) < 2.0**50)
+    for i in np.flatnonzero(doubtful).tolist():
+        out[i] = round(float(x[i]), digits)
+    return out
 
 
 def monthly_quantiles(

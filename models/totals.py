@@ -115,14 +115,30 @@ class FirstCrossings:
 
     def distribution(self, target: float, n_years: int) -> dict[int | str, float]:
         """`crossing_years` of the first `n_years` years."""
-        if n_years == 0:
-            return {LATER: 1.0}
+        return self.distributions([target], n_years)[0]
+
+    def distributions(self, targets: Sequence[float], n_years: int) -> list[dict[int | str, float]]:
+        """`distribution` of several targets, with one search per year for all of them."""
+        wanted = np.asarray(targets, dtype=float)
+        reached_by_year = [
+            (self.n - np.searchsorted(self.sorted[i], wanted, side="left")).tolist()
+            for i in range(n_years)
+        ]
+        return [
+            self._distribution([reached[j] for reached in reached_by_year])
+            for j in range(len(wanted))
+        ]
+
+    def reached(self, target: float) -> list[int]:
+        """How many paths have reached `target` by each year."""
+        return [self.n - int(np.searchsorted(row, target, side="left")) for row in self.sorted]
+
+    def _distribution(self, reached: Sequence[int]) -> dict[int | str, float]:
         out: dict[int | str, float] = {}
         before = 0
-        for i in range(n_years):
-            reached = self.n - int(np.searchsorted(self.sorted[i], target, side="left"))
-            out[self.years[i]] = float((reached - before) / self.n)
-            before = reached
+        for year, now in zip(self.years, reached, strict=False):
+            out[year] = float((now - before) / self.n)
+            before = now
         out[LATER] = float((self.n - before) / self.n)
         return out
 
@@ -130,6 +146,33 @@ class FirstCrossings:
 def first_year_p50(probabilities: Mapping[int, float]) -> int | None:
     """First year whose probability of reaching the target is at least one half."""
     return next((year for year, p in sorted(probabilities.items()) if p >= 0.5), None)
+
+
+class SortedRows:
+    """Several sets of 1-D draws (a version's years), each sorted, stacked: a percentile of
+    every set is two column lookups and one blend (the same numbers as each set's
+    `SortedDraws.percentile`, element by element)."""
+
+    def __init__(self, sets: Sequence[SortedDraws]):
+        self.n = sets[0].n if sets else 0
+        self.values = np.stack([np.asarray(o.values, dtype=float) for o in sets]) if sets else None
+
+    def percentile(self, q: float, rows: int) -> np.ndarray:
+        if self.values is None:
+            return np.empty(0)
+        position = (q / 100) * (self.n - 1)
+        below = int(np.floor(position))
+        above = min(below + 1, self.n - 1)
+        t = position - below
+        a, b = self.values[:rows, below], self.values[:rows, above]
+        difference = b - a
+        return b - difference * (1 - t) if t >= 0.5 else a + difference * t
+
+    def central_interval(self, level: float, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 < level < 100:
+            raise ValueError(f"level {level} must be between 0 and 100")
+        tail = (100 - level) / 2
+        return self.percentile(tail, rows), self.percentile(100 - tail, rows)
 
 
 class SortedDraws:
@@ -173,6 +216,11 @@ class SortedDraws:
             raise ValueError(f"level {level} must be between 0 and 100")
         tail = (100 - level) / 2
         return self.percentile(tail), self.percentile(100 - tail)
+
+    def shares_at_least(self, targets: Sequence[float]) -> list[float]:
+        """For one set of draws (1-D): `share_at_least` of each target, in one search."""
+        below = np.searchsorted(self.values, np.asarray(targets, dtype=float), side="left")
+        return [(self.n - i) / self.n for i in below.tolist()]
 
     def share_at_least(self, target: float) -> float:
         """For one set of draws (1-D): the share of draws >= target."""

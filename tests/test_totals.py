@@ -188,3 +188,45 @@ def test_summaries_read_from_sorted_paths_match_a_direct_computation():
     assert months[30].intervals[95.0] == tuple(
         round(float(v), 3) for v in np.percentile(paths[:, 30], [2.5, 97.5])
     )
+
+
+# -- rounding as served --------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.integers(0, 50),
+        elements=st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(0, 1e7),
+            # ties and near-ties of the third decimal, as float32 paths make them
+            st.integers(0, 10**9).map(lambda n: n / 1000 + 0.0005),
+            st.floats(0, 1e6, width=32).map(float),
+        ),
+    ),
+    st.sampled_from([3, 4]),
+)
+def test_rounded_is_pythons_round(values, digits):
+    from exportcast.models.simulation import rounded
+
+    ours = rounded(values, digits)
+    theirs = [round(v, digits) for v in values.tolist()]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        assert (a == b and str(a) == str(b)) or (np.isnan(a) and np.isnan(b))
+
+
+def test_month_table_keeps_a_bounded_number_of_levels():
+    from exportcast.models.simulation import MonthTable
+
+    class Paths:  # only what MonthTable reads of a simulation
+        sorted_months = totals.SortedDraws(np.random.default_rng(0).lognormal(size=(200, 24)))
+        first_month = 2026 * 12
+        horizon = 24
+
+    table = MonthTable(Paths())  # type: ignore[arg-type]
+    first = table.band(80.0)
+    for level in range(1, MonthTable.BANDS + 5):
+        table.band(float(level))
+    assert len(table._bands) == MonthTable.BANDS
+    assert table.band(80.0) == first  # made again, the same

@@ -78,7 +78,7 @@ def prepare(sim: Simulation, record: VersionRecord, targets: Sequence[float]) ->
     annual = ForecastQuery("annual", targets=tuple(targets))
     forecast = summarise(sim, annual.years, annual.levels, annual.targets)
     bodies = {
-        "annual": serialise(sim, stamp, annual, forecast),
+        "annual": serialise(sim, stamp, annual),
         "monthly": serialise(sim, stamp, ForecastQuery("monthly")),
     }
     return ServedVersion(

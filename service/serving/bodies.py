@@ -13,11 +13,14 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
+from pydantic_core import to_json
+
 from exportcast.models.digest import digest
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_MONTHLY_HORIZON, DEFAULT_YEARS
-from exportcast.models.results import Forecast
-from exportcast.models.simulation import Simulation, monthly_forecast, summarise
-from exportcast.service.schemas import ForecastOut, MonthlyForecastOut
+from exportcast.models.simulation import Simulation, monthly_forecast, months_of, summarise
+from exportcast.models.year_parts import year_parts
+from exportcast.service.schemas import ExpectedErrorOut, ForecastOut, MonthlyForecastOut
+from exportcast.service.serving.month_text import filled, month_text
 
 CACHE_CONTROL = "no-cache"  # keep a copy, but revalidate: the ETag makes that a cheap 304
 # Part of every ETag: bump when the body's shape changes for the same version and question,
@@ -76,10 +79,10 @@ def etag_for(stamp: VersionStamp, query: ForecastQuery) -> str:
     return f'"v{stamp.version}-{made[:20]}"'
 
 
-def serialise(
-    sim: Simulation, stamp: VersionStamp, query: ForecastQuery, forecast: Forecast | None = None
-) -> Body:
-    """The JSON body for a question, validated into its response schema and dumped from it.
+def serialise(sim: Simulation, stamp: VersionStamp, query: ForecastQuery) -> Body:
+    """The JSON body for a question: its outline validated into the response schema and
+    dumped from it, its years, targets and months assembled from parts made once per
+    version, level and target (`year_parts`, `month_text`), to the same bytes.
 
     `generated_at` is when the version was made, not when the body was: the same question
     to the same version gives the same bytes, so the ETag stays a strong validator even
@@ -89,14 +92,37 @@ def serialise(
         sim = sim.only(query.model)
     served = {"model_version": stamp.version, "generated_at": stamp.created_at}
     if query.kind == "annual":
-        if forecast is None:
-            forecast = summarise(sim, query.years, query.levels, query.targets)
+        outline = summarise(sim, 0, query.levels, months=False)  # no years: the rest
         moves = moves_path(stamp.series_id, stamp.version) if stamp.moves else None
-        body = ForecastOut.model_validate({**forecast.to_dict(), **served, "moves": moves})
+        dumped = ForecastOut.model_validate({**outline.to_dict(), **served, "moves": moves})
+        parts = year_parts(sim)
+        years = parts.years(query.years, query.levels, query.targets)
+        for year, error in zip(years, _errors(sim), strict=False):
+            year["expected_error"] = error
+        arrays = {
+            "years": to_json(years),
+            "targets": to_json(parts.outlooks(query.years, query.targets)),
+            "monthly": month_text(sim).array(
+                months_of(sim.year_draws[: query.years]), outline.levels
+            ),
+        }
     else:
-        monthly = monthly_forecast(sim, query.horizon, query.levels)
-        body = MonthlyForecastOut.model_validate({**monthly.to_dict(), **served})
-    return Body(etag_for(stamp, query), body.model_dump_json().encode())
+        monthly = monthly_forecast(sim, 0, query.levels)
+        dumped = MonthlyForecastOut.model_validate({**monthly.to_dict(), **served})
+        arrays = {"monthly": month_text(sim).array(query.horizon, monthly.levels)}
+    return Body(etag_for(stamp, query), filled(dumped.model_dump_json().encode(), arrays))
+
+
+def _errors(sim: Simulation) -> list[dict | None]:
+    """Each year's expected error as its schema writes it (defaults filled in, in order)."""
+
+    def make() -> list[dict | None]:
+        return [
+            None if error is None else ExpectedErrorOut.model_validate(error).model_dump()
+            for error in year_parts(sim).errors
+        ]
+
+    return sim.kept("year_errors", make)
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
