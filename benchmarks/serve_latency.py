@@ -73,16 +73,37 @@ RAW_APP = textwrap.dedent(
     """
 )
 
-# wrk picks a new question for every request: years, levels and targets at random.
+# wrk picks a new question for every request, uniform over the documented limits: 1-30
+# years, 1-6 levels (whole percents, 1-99), 0-10 targets (round amounts, 0.5-3 million)
+# and a member of the ensemble or not (MEMBERS is filled in from the served version). Each
+# wrk thread draws its own questions: seeded alike, the second would repeat the first's, and
+# the repeats would be answered from the bytes kept for them.
 RANDOM_LUA = textwrap.dedent(
     """
-    math.randomseed(os.time())
+    local threads = 0
+    setup = function(thread)
+      threads = threads + 1
+      thread:set("id", threads)
+    end
+    init = function(args)
+      math.randomseed(os.time() * 100 + id)
+    end
+    local members = {MEMBERS}
+    local function list(n, pick)
+      local out = {}
+      for i = 1, n do out[i] = pick() end
+      return table.concat(out, ",")
+    end
     request = function()
-      local years = math.random(1, 30)
-      local lo = math.random(10, 89)
-      local target = math.random(5, 30) * 100000
-      local path = "/v1/series/kr-exports/forecast?years=" .. years ..
-        "&levels=" .. lo .. ",95&targets=" .. target
+      local path = "/v1/series/kr-exports/forecast?years=" .. math.random(1, 30) ..
+        "&levels=" .. list(math.random(1, 6), function() return math.random(1, 99) end)
+      local targets = math.random(0, 10)
+      if targets > 0 then
+        path = path .. "&targets=" ..
+          list(targets, function() return math.random(5, 30) * 100000 end)
+      end
+      local member = math.random(0, #members)
+      if member > 0 then path = path .. "&model=" .. members[member] end
       return wrk.format("GET", path)
     end
     """
@@ -215,7 +236,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bench_app.py").write_text(APP)
         Path(tmp, "raw_app.py").write_text(RAW_APP)
-        Path(tmp, "random.lua").write_text(RANDOM_LUA)
         port, raw_port = free_port(), free_port()
         env = {
             **os.environ,
@@ -239,6 +259,8 @@ def main() -> int:
             print(f"ready after {waited:.1f}s (a first start trains the bundled series)")
             first = httpx.get(forecast)
             Path(env["BENCH_BODY"]).write_bytes(first.content)
+            members = ", ".join(f'"{m}"' for m in first.json()["members"])
+            Path(tmp, "random.lua").write_text(RANDOM_LUA.replace("{MEMBERS}", f"{{{members}}}"))
             raw = serve("raw_app:app", raw_port, tmp, env, args.workers)
             wait_for(f"http://127.0.0.1:{raw_port}/")
             etag = first.headers["etag"]

@@ -53,8 +53,8 @@ class TargetParts:
 class YearParts:
     """See the module's docstring."""
 
-    LEVELS = 64
-    TARGETS = 256
+    LEVELS = 128
+    TARGETS = 128
 
     def __init__(self, sim: Simulation):
         self.sim = sim

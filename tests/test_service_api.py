@@ -95,7 +95,9 @@ def test_ingest_retrains_and_the_new_version_is_served(client, data_dir):
     accepted = r.json()
     assert accepted["accepted"] == 2
     assert accepted["new_months"] == ["2026-10"] and accepted["revised_months"] == ["2026-09"]
-    job = wait_job(client, accepted["job"]["id"])
+    # A revised month: `auto` learns again from ~200 backtest fits (110 s on a quiet 2-core
+    # machine), so a generous wait.
+    job = wait_job(client, accepted["job"]["id"], timeout=400)
     assert job["status"] == "succeeded", job
     assert job["model_version"] == 2 and job["started_at"] and job["finished_at"]
     after = forecast(client)
@@ -280,38 +282,98 @@ def test_defaults_spelled_out_match_the_polled_bytes(client):
     assert head.headers["etag"] == polled.headers["etag"]
 
 
-def test_a_question_asked_again_is_answered_at_the_front_door_for_its_version(client, monkeypatch):
-    """The route answers a question once; the same path and query again get the same bytes
-    without it (here the route could not answer), and only while that version is served."""
-    first = forecast(client, years=3, levels="50,90")
-    assert first.status_code == 200
-    forecasts = client.app.state.active
+def no_route(*args, **kwargs):
+    raise AssertionError("the route was asked")
 
-    def no_route(*args, **kwargs):
-        raise AssertionError("the route was asked again")
 
-    monkeypatch.setattr(forecasts, "cached", no_route)
-    monkeypatch.setattr(forecasts, "response", no_route)
-    again = forecast(client, years=3, levels="50,90")
-    assert again.status_code == 200 and again.content == first.content
-    assert again.headers["etag"] == first.headers["etag"]
-    revalidated = client.get(
-        "/v1/series/kr-exports/forecast?years=3&levels=50%2C90",
+def test_any_question_is_answered_at_the_front_door_as_the_route_would(client, monkeypatch):
+    """A question the front door reads without doubt is answered there, from the kept
+    paths, with the route's bytes and ETag; asked again, from the bytes it kept."""
+    from exportcast.service.api.routes import forecasts as route
+
+    monkeypatch.setattr(route, "_respond", no_route)
+    asked = {"years": 7, "levels": "33,66.5", "targets": "900000,1200000"}
+    first = forecast(client, **asked)
+    assert first.status_code == 200 and len(first.json()["years"]) == 7
+    again = client.get(
+        "/v1/series/kr-exports/forecast",
+        params=asked,
         headers={"If-None-Match": first.headers["etag"]},
     )
-    assert revalidated.status_code == 304 and revalidated.content == b""
-    # Another spelling of the question is another key: the route is asked (and refuses here).
-    with pytest.raises(AssertionError, match="asked again"):
-        forecast(client, levels="50,90", years=3)
-    # Once another version is served, the remembered answer is not.
+    assert again.status_code == 304
+    monthly = client.get(
+        "/v1/series/kr-exports/forecast/monthly", params={"horizon": 40, "levels": 70}
+    )
+    assert monthly.status_code == 200 and len(monthly.json()["monthly"]) == 40
+    # The same questions through the route (a parameter the front door does not know sends
+    # them there, and the route ignores it), with nothing kept: the same bytes and tags.
     monkeypatch.undo()
+    client.app.state.answers._bodies.clear()
+    client.app.state.active._responses.clear()
+    routed = forecast(client, **asked, via="route")
+    assert routed.content == first.content and routed.headers["etag"] == first.headers["etag"]
+    routed_monthly = client.get(
+        "/v1/series/kr-exports/forecast/monthly",
+        params={"horizon": 40, "levels": 70, "via": "route"},
+    )
+    assert routed_monthly.content == monthly.content
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "years=3&years=4",  # given twice
+        "years=03",  # not plainly a number
+        "years=3&via=route",  # a parameter it does not know
+        "model=ets",  # a member whose paths are not sorted yet
+    ],
+)
+def test_a_question_read_with_any_doubt_goes_to_the_route(client, monkeypatch, query):
+    from exportcast.service.api.routes import forecasts as route
+
+    monkeypatch.setattr(route, "_respond", no_route)
+    with pytest.raises(AssertionError, match="route was asked"):
+        client.get(f"/v1/series/kr-exports/forecast?{query}")
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("years=31", "years"),
+        ("levels=80,x", "levels"),
+        ("targets=-5", "targets"),
+        ("model=xgb", "model"),
+    ],
+)
+def test_a_bad_question_is_the_routes_to_refuse(client, query, named):
+    r = client.get(f"/v1/series/kr-exports/forecast?{query}")
+    assert r.status_code == 422 and named in r.text
+
+
+def test_the_front_door_never_reads_the_store_for_a_question(client, monkeypatch):
+    """With the version's paths no longer kept, a new question goes to the route (which
+    reads them back off the event loop); a question answered before is still answered."""
+    from exportcast.service.api.routes import forecasts as route
+
+    kept = forecast(client, years=4, levels="60")
+    active = client.app.state.active
+    active._paths.clear()
+    monkeypatch.setattr(route, "_respond", no_route)
+    assert forecast(client, years=4, levels="60").content == kept.content
+    with pytest.raises(AssertionError, match="route was asked"):
+        forecast(client, years=4, levels="61")
+
+
+def test_a_remembered_answer_is_served_only_while_its_version_is(client, monkeypatch):
+    first = forecast(client, years=3, levels="50,90")
     served = client.app.state.active.get("kr-exports")
     client.app.state.active._served["kr-exports"] = replace(
         served, stamp=replace(served.stamp, created_at="2030-01-01T00:00:00.000000Z")
     )
-    with pytest.raises(AssertionError, match="asked again"):
-        monkeypatch.setattr(forecasts, "cached", no_route)
-        forecast(client, years=3, levels="50,90")
+    # Another version is served (one the store does not have, here): the answer kept for
+    # the first is not given; the route looks for the new one's paths and says it is gone.
+    again = forecast(client, years=3, levels="50,90")
+    assert again.status_code == 409 and again.content != first.content
 
 
 def test_parameters_are_answered_from_the_stored_paths(client):

@@ -134,6 +134,12 @@ class ActiveForecasts:
                 "ask again"
             ) from None
 
+    def kept_simulation(self, served: ServedVersion) -> Simulation | None:
+        """The version's paths if they are kept here (never a store read: the front door
+        asks this on the event loop)."""
+        with self._paths_lock:
+            return self._paths.get(served.stamp)
+
     def _read(self, record: VersionRecord) -> Simulation:
         """A stored version's paths (that very version's), kept among the recently used."""
         data = self.store.artifact(record.series_id, record.version, record.created_at)
@@ -163,11 +169,13 @@ class ActiveForecasts:
                 self._responses.move_to_end(key)
             return body
 
-    def response(self, served: ServedVersion, query: ForecastQuery) -> Body:
+    def response(
+        self, served: ServedVersion, query: ForecastQuery, sim: Simulation | None = None
+    ) -> Body:
         body = self.cached(served, query)
         if body is not None:
             return body
-        body = serialise(self.simulation(served), served.stamp, query)
+        body = serialise(sim or self.simulation(served), served.stamp, query)
         with self._responses_lock:
             self._responses[(served.stamp, query.key())] = body
             while len(self._responses) > self.cache_size:

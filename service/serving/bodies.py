@@ -90,27 +90,40 @@ def serialise(sim: Simulation, stamp: VersionStamp, query: ForecastQuery) -> Bod
     """
     if query.model is not None:
         sim = sim.only(query.model)
-    served = {"model_version": stamp.version, "generated_at": stamp.created_at}
+    levels = to_json([float(level) for level in query.levels])
+    months = month_text(sim)
     if query.kind == "annual":
-        outline = summarise(sim, 0, query.levels, months=False)  # no years: the rest
-        moves = moves_path(stamp.series_id, stamp.version) if stamp.moves else None
-        dumped = ForecastOut.model_validate({**outline.to_dict(), **served, "moves": moves})
         parts = year_parts(sim)
         years = parts.years(query.years, query.levels, query.targets)
         for year, error in zip(years, _errors(sim), strict=False):
             year["expected_error"] = error
         arrays = {
+            "levels": levels,
             "years": to_json(years),
             "targets": to_json(parts.outlooks(query.years, query.targets)),
-            "monthly": month_text(sim).array(
-                months_of(sim.year_draws[: query.years]), outline.levels
-            ),
+            "monthly": months.array(months_of(sim.year_draws[: query.years]), query.levels),
         }
     else:
-        monthly = monthly_forecast(sim, 0, query.levels)
-        dumped = MonthlyForecastOut.model_validate({**monthly.to_dict(), **served})
-        arrays = {"monthly": month_text(sim).array(query.horizon, monthly.levels)}
-    return Body(etag_for(stamp, query), filled(dumped.model_dump_json().encode(), arrays))
+        arrays = {"levels": levels, "monthly": months.array(query.horizon, query.levels)}
+    return Body(etag_for(stamp, query), filled(_outline(sim, stamp, query.kind), arrays))
+
+
+def _outline(sim: Simulation, stamp: VersionStamp, kind: str) -> bytes:
+    """The body of a kind with empty levels, years, targets and months: what does not
+    depend on the question, validated and dumped by its schema once per version."""
+
+    def make() -> bytes:
+        served = {"model_version": stamp.version, "generated_at": stamp.created_at}
+        if kind == "annual":
+            outline = summarise(sim, 0, (), months=False)
+            moves = moves_path(stamp.series_id, stamp.version) if stamp.moves else None
+            body = ForecastOut.model_validate({**outline.to_dict(), **served, "moves": moves})
+        else:
+            monthly = monthly_forecast(sim, 0, ())
+            body = MonthlyForecastOut.model_validate({**monthly.to_dict(), **served})
+        return body.model_dump_json().encode()
+
+    return sim.kept(("outline", stamp, kind), make)
 
 
 def _errors(sim: Simulation) -> list[dict | None]:

@@ -32,7 +32,9 @@ def json_floats(values: Sequence[float]) -> list[str]:
 class MonthText:
     """One simulation's months as JSON text; see the module's docstring."""
 
-    LEVELS = 64  # levels are the clients' to choose: bounded, least recently used out
+    # Levels are the clients' to choose: bounded, least recently used out. Each is kept as
+    # one string (about 9 kB for 360 months), split when a question reads it.
+    LEVELS = 128
 
     def __init__(self, table: MonthTable):
         self.table = table
@@ -41,16 +43,16 @@ class MonthText:
             f'{{"month":{to_json(month).decode()},"median":{median},"mean":{mean},"intervals":{{'
             for month, median, mean in zip(table.months, medians, means, strict=True)
         ]
-        self._levels: Recent[float, list[str]] = Recent(self.LEVELS)
+        self._levels: Recent[float, str] = Recent(self.LEVELS)
 
-    def level(self, level: float) -> list[str]:
-        """Every month's `"80":[low,high]` for one level."""
+    def level(self, level: float) -> str:
+        """Every month's `"80":[low,high]` for one level, a line each."""
 
-        def make() -> list[str]:
+        def make() -> str:
             low, high = self.table.sorted.central_interval(level)
             key = to_json(level_key(level)).decode()
             lows, highs = json_floats(rounded(low)), json_floats(rounded(high))
-            return [f"{key}:[{lo},{hi}]" for lo, hi in zip(lows, highs, strict=True)]
+            return "\n".join(f"{key}:[{lo},{hi}]" for lo, hi in zip(lows, highs, strict=True))
 
         return self._levels.made(level, make)
 
@@ -58,7 +60,7 @@ class MonthText:
         """The first `horizon` months, as the `monthly` array of a body."""
         if horizon > len(self.heads):
             raise ValueError(f"the paths cover {len(self.heads)} months, {horizon} were asked for")
-        columns = [self.level(float(level))[:horizon] for level in levels]
+        columns = [self.level(float(level)).split("\n", horizon)[:horizon] for level in levels]
         intervals = map(",".join, zip(*columns, strict=True))
         rows = map(
             "".join, zip(self.heads[:horizon], intervals, repeat("}}", horizon), strict=True)
@@ -73,11 +75,18 @@ def month_text(sim: Simulation) -> MonthText:
 
 def filled(dumped: bytes, arrays: dict[str, bytes]) -> bytes:
     """A body dumped with empty arrays under `arrays`' keys, with each filled in its place
-    (each key must be found exactly once, as an empty array)."""
+    (each key must be found exactly once, as an empty array), in one pass."""
+    places = []
     for key, text in arrays.items():
         empty = b'"' + key.encode() + b'":[]'
-        before, found, after = dumped.partition(empty)
-        if not found or empty in after:
+        at = dumped.find(empty)
+        if at < 0 or dumped.find(empty, at + 1) >= 0:
             raise ValueError(f"the body has no single empty {key} array to fill")
-        dumped = before + empty[:-2] + text + after
-    return dumped
+        places.append((at + len(empty) - 2, text))  # where its "[]" starts
+    places.sort(key=lambda place: place[0])
+    pieces, start = [], 0
+    for at, text in places:
+        pieces += [dumped[start:at], text]
+        start = at + 2
+    pieces.append(dumped[start:])
+    return b"".join(pieces)

@@ -1,17 +1,19 @@
-"""The reads answered before FastAPI: forecast and hierarchy bytes already made for the
-served (or latest) version.
+"""The reads answered before FastAPI: forecast and hierarchy bytes made for the served (or
+latest) version.
 
-Dashboards poll the default forecast all day and clients repeat their questions, and the
-answer to each is bytes made once per version. Measured on a 2-core machine, FastAPI's
+Dashboards poll the default forecast all day and clients ask their own questions, and the
+answer to each is bytes made from the version. Measured on a 2-core machine, FastAPI's
 middleware, routing and dependency resolution cost several times the work of sending those
 bytes, so the app's outermost call (`FrontDoor`, before Starlette's middleware stack)
-answers them itself: the defaults made at activation, and any question a route has answered
-for the same version (by path and raw query: the route's answer, remembered), with the same
-ETag and 304 rules and the same read-token rule; and a hierarchy's latest version, by method,
-from the bytes `HierarchyBodies` made when it saw the version. Anything it is not sure of (a
-question not answered yet, an unknown series, a token it cannot accept, a hierarchy after a
-write in this process) falls through to the routes, which give the full answer or error.
-Its requests are counted in the metrics like any other.
+answers them itself: the defaults made at activation; any forecast question it reads
+without doubt (`questions.from_query`), made from the version's kept paths by joining parts
+made once per level and target, and then remembered by path and raw query; and a
+hierarchy's latest version, by method, from the bytes `HierarchyBodies` made when it saw
+the version. All with the routes' ETag and 304 rules and read-token rule. Anything it is
+not sure of (a question spelled unusually, a version whose paths must be read back from the
+store, an unknown series, a token it cannot accept, a hierarchy after a write in this
+process) falls through to the routes, which give the full answer or error. Its requests
+are counted in the metrics like any other.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from exportcast.service.api.auth import Verdict, check_reader, session_cookie
 from exportcast.service.config import Settings
+from exportcast.service.serving import questions
 from exportcast.service.serving.active import ActiveForecasts, ServedVersion
 from exportcast.service.serving.bodies import Body, VersionStamp, not_modified
 
@@ -147,11 +150,38 @@ class FrontDoor:
         query = scope.get("query_string") or b""
         if query:
             body = self.answers.find(scope["path"], query, active)
+            if body is None:
+                body = self._answer(active_forecasts, active, query, monthly)
+                if body is not None:
+                    self.answers.remember(scope["path"], query, active.stamp, body)
         else:
             body = active.default_bodies.get("monthly" if monthly else "annual")
         if body is None or not self._may_read(scope):
             return None
         return body
+
+    @staticmethod
+    def _answer(
+        forecasts: ActiveForecasts, active: ServedVersion, query: bytes, monthly: bool
+    ) -> Body | None:
+        """A question not answered before, made here from the version's kept paths: parts
+        made once per level and target, joined (`bodies.serialise`, well under a millisecond
+        once its levels and targets are made). None when the question is not read without
+        doubt, or the paths are not kept (a store read is the route's, off the loop), or it
+        needs a member's paths sorted first (tens of milliseconds, also the route's)."""
+        question = questions.from_query(query, "monthly" if monthly else "annual", active)
+        if question is None:
+            return None
+        body = forecasts.cached(active, question)
+        if body is not None:
+            return body
+        sim = forecasts.kept_simulation(active)
+        if sim is None or (question.model is not None and not sim.has_made(question.model)):
+            return None  # the first question of a member sorts its paths: the route's
+        try:
+            return forecasts.response(active, question, sim)
+        except ValueError:  # more years than the paths cover: the route says so
+            return None
 
 
 async def _send(scope: dict, body: Body, send: Any) -> int:

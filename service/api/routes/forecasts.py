@@ -9,38 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from exportcast.models import limits
 from exportcast.service.api.deps import ERROR_RESPONSES, ActiveDep, StoreDep, require_reader
 from exportcast.service.schemas import Error, ForecastOut, MonthlyForecastOut
+from exportcast.service.serving import questions
 from exportcast.service.serving.active import ActiveForecasts, ServedVersion
 from exportcast.service.serving.bodies import ForecastQuery, reply
+from exportcast.service.serving.questions import DEFAULT_LEVELS_TEXT
 from exportcast.service.store import Store
 
 router = APIRouter(prefix="/v1/series/{series_id}/forecast", tags=["forecasts"])
-DEFAULT_LEVELS_TEXT = ",".join(f"{level:g}" for level in limits.DEFAULT_LEVELS)
-
-
-def _numbers(name: str, text: str) -> list[float]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    try:
-        return [float(p) for p in parts]
-    except ValueError:
-        raise HTTPException(
-            422, f"{name}: {text!r} is not a comma-separated list of numbers"
-        ) from None
-
-
-def parse_levels(text: str) -> tuple[float, ...]:
-    try:
-        return limits.check_levels(_numbers("levels", text))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-
-
-def parse_targets(text: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
-    if text is None:
-        return default
-    try:
-        return limits.check_targets(_numbers("targets", text))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
 
 
 async def active_version(
@@ -58,15 +33,6 @@ async def active_version(
             headers={"Retry-After": "5"},
         )
     return active
-
-
-def _model(active: ServedVersion, model: str | None) -> str | None:
-    if model is None or model == active.model:
-        return None
-    if model not in active.members:
-        choices = ", ".join([active.model, *active.members])
-        raise HTTPException(422, f"model: {model!r} is not in version {active.version} ({choices})")
-    return model
 
 
 async def _respond(
@@ -116,13 +82,10 @@ async def annual_forecast(
 ) -> Response:
     """Year-end and multi-year totals with intervals and target probabilities."""
     active = await active_version(forecasts, series_id, store)
-    query = ForecastQuery(
-        "annual",
-        model=_model(active, model),
-        years=years,
-        levels=parse_levels(levels),
-        targets=parse_targets(targets, active.targets),
-    )
+    try:
+        query = questions.annual(active, years, levels, targets, model)
+    except questions.BadQuestion as exc:
+        raise HTTPException(422, str(exc)) from None
     return await _respond(request, forecasts, active, query)
 
 
@@ -138,7 +101,8 @@ async def monthly_forecast(
 ) -> Response:
     """Monthly quantiles of the sample paths."""
     active = await active_version(forecasts, series_id, store)
-    query = ForecastQuery(
-        "monthly", model=_model(active, model), levels=parse_levels(levels), horizon=horizon
-    )
+    try:
+        query = questions.monthly(active, horizon, levels, model)
+    except questions.BadQuestion as exc:
+        raise HTTPException(422, str(exc)) from None
     return await _respond(request, forecasts, active, query)

@@ -20,11 +20,7 @@ from exportcast.service.api.deps import (
     require_reader,
     require_writer,
 )
-from exportcast.service.api.routes.forecasts import (
-    DEFAULT_LEVELS_TEXT,
-    active_version,
-    parse_levels,
-)
+from exportcast.service.api.routes.forecasts import active_version
 from exportcast.service.api.uploads import UPLOAD_ERRORS, read_upload, upload_body
 from exportcast.service.ingest import (
     destination_rows_from_csv,
@@ -42,6 +38,7 @@ from exportcast.service.schemas import (
 )
 from exportcast.service.serving.bodies import reply
 from exportcast.service.serving.markets import MarketsQuery, NoMarkets
+from exportcast.service.serving.questions import DEFAULT_LEVELS_TEXT, levels_of
 
 router = APIRouter(prefix="/v1/series/{series_id}", tags=["markets"])
 
@@ -140,7 +137,7 @@ async def read_markets(
     served = await active_version(forecasts, series_id, store)
     try:
         query = MarketsQuery(
-            years, year, parse_levels(levels), parse_targets([targets] if targets else [])
+            years, year, levels_of(levels), parse_targets([targets] if targets else [])
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
