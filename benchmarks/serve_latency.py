@@ -7,9 +7,10 @@ and its bytes through FastAPI; beside it, a raw ASGI app that returns the same b
 limit of uvicorn on this machine). Loads each with wrk (Debian's `wrk`) if present,
 otherwise a small thread-pool client: (a') raw ASGI, (a) FastAPI bytes, (b) the cached
 default forecast, (c) a 304, (d) (b) while a retrain of the series runs, (e) random
-non-default parameters (a wrk Lua script), and one non-default query repeated (an LRU
-hit); then requests/s, p50, p99, errors and the ratio to (a'). Timings are printed, never
-asserted.
+non-default parameters (a wrk Lua script: uniform over the documented limits), (e') the raw
+app spending as much CPU a request as (e) did (the latency any server busy that long per
+request has at this load), and one non-default query repeated; then requests/s, p50, p99,
+errors and the ratio to (a'). Timings are printed, never asserted.
 
     .venv/bin/python benchmarks/serve_latency.py [--seconds 5] [--connections 64] [--workers 1]
 """
@@ -61,6 +62,7 @@ APP = textwrap.dedent(
 RAW_APP = textwrap.dedent(
     """
     import os
+    import time
 
     BODY = open(os.environ["BENCH_BODY"], "rb").read()
     HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
@@ -68,6 +70,11 @@ RAW_APP = textwrap.dedent(
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
+        query = scope["query_string"]
+        if query.startswith(b"busy="):  # spend this many microseconds of CPU first
+            until = time.perf_counter() + int(query[5:]) / 1e6
+            while time.perf_counter() < until:
+                pass
         await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
         await send({"type": "http.response.body", "body": BODY})
     """
@@ -307,6 +314,14 @@ def main() -> int:
                 results[name] = load(url, args.seconds, args.connections, headers, script)
                 after = cpu_split(server.pid)
                 cpu[name] = {k: after[k] - before[k] for k in after}
+            # (e'): the raw app spending as much CPU a request as (e) did: a server busy
+            # that long per request, whatever it does, has this latency at this load.
+            random_case = "(e) random non-default parameters"
+            spent = sum(cpu[random_case].values()) / (results[random_case]["rps"] * args.seconds)
+            busy = f"(e') raw ASGI spending (e)'s {spent * 1e6:.0f} us a request"
+            busy_url = f"http://127.0.0.1:{raw_port}/?busy={int(spent * 1e6)}"
+            load(busy_url, 1, args.connections, {}, None)
+            results[busy] = load(busy_url, args.seconds, args.connections, {}, None)
             # (d): (b) while the series retrains: a new month (June) that starts a new
             # months-known group, so the retrain fits its learning anew (about 10 s).
             month = httpx.get(f"{base}/v1/series/kr-exports/observations").json()
@@ -347,7 +362,7 @@ def main() -> int:
         "CPU microseconds per request"
     )
     for name, split in cpu.items():
-        if name not in results or name.startswith("(a')"):
+        if name not in results or name.startswith(("(a')", "(e')")):
             continue
         total = sum(split.values())
         done = results[name]["rps"] * args.seconds

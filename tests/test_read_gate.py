@@ -211,6 +211,17 @@ def test_the_polled_fast_path_takes_the_session_cookie(tmp_path):
     assert not authorised(scope(), settings)
 
 
+def test_a_question_without_a_token_makes_nothing_at_the_front_door(gated):
+    """A refused read is refused before any body is made for it (no work for an anonymous
+    client), and the same question with the token is answered."""
+    url = "/v1/series/kr-exports/forecast?years=9&levels=41"
+    assert gated.get(url).status_code == 401
+    assert gated.app.state.answers._bodies == {}
+    assert gated.app.state.active._responses == {}
+    answered = gated.get(url, headers=AUTH)
+    assert answered.status_code == 200 and len(answered.json()["years"]) == 9
+
+
 # -- smaller defects ----------------------------------------------------------------------
 
 

@@ -145,19 +145,16 @@ class FrontDoor:
             return None
         series_id, monthly = route
         active = active_forecasts.get(series_id)
-        if active is None:
+        if active is None or not self._may_read(scope):  # nothing made for a refused read
             return None
         query = scope.get("query_string") or b""
-        if query:
-            body = self.answers.find(scope["path"], query, active)
-            if body is None:
-                body = self._answer(active_forecasts, active, query, monthly)
-                if body is not None:
-                    self.answers.remember(scope["path"], query, active.stamp, body)
-        else:
-            body = active.default_bodies.get("monthly" if monthly else "annual")
-        if body is None or not self._may_read(scope):
-            return None
+        if not query:
+            return active.default_bodies.get("monthly" if monthly else "annual")
+        body = self.answers.find(scope["path"], query, active)
+        if body is None:
+            body = self._answer(active_forecasts, active, query, monthly)
+            if body is not None:
+                self.answers.remember(scope["path"], query, active.stamp, body)
         return body
 
     @staticmethod
