@@ -230,3 +230,43 @@ def test_month_table_keeps_a_bounded_number_of_levels():
         table.band(float(level))
     assert len(table._bands) == MonthTable.BANDS
     assert table.band(80.0) == first  # made again, the same
+
+
+# -- a version's years as parts, made once per level and target ---------------------------
+def _mixture():
+    """Paths of a two-member mixture from October, with 36 published months before them."""
+    from exportcast.models.simulation import Simulation
+
+    rng = np.random.default_rng(4)
+    paths = (50_000 * np.exp(np.cumsum(rng.normal(0.004, 0.03, (400, 120)), axis=1))).astype(
+        np.float32
+    )
+    published = 50_000 * np.exp(np.cumsum(rng.normal(0.004, 0.03, 36)))
+    learned = {"expected_error_by_horizon": [{"m": 9, "n": 12, "mape_pct": 3.1}]}
+    return Simulation(
+        "s", "USD mn", "auto", ("ets", "theta"), "d", 2026 * 12 + 8, 450_000.0, paths,
+        labels=rng.integers(0, 2, 400), learned=learned, published=published,
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    years=st.integers(1, 10),
+    levels=st.lists(st.floats(1, 99.9), min_size=1, max_size=6),
+    targets=st.lists(st.floats(1e5, 3e6), max_size=10),
+    member=st.sampled_from([None, "ets", "theta"]),
+)
+def test_year_parts_are_summarise_to_the_number(years, levels, targets, member):
+    from exportcast.models import limits
+    from exportcast.models.simulation import summarise
+    from exportcast.models.year_parts import year_parts
+
+    sim = MIXTURE if member is None else MIXTURE.only(member)
+    levels, targets = limits.check_levels(levels), limits.check_targets(targets)
+    forecast = summarise(sim, years, levels, targets)
+    parts = year_parts(sim)
+    assert parts.years(years, levels, targets) == [y.to_dict() for y in forecast.years]
+    assert parts.outlooks(years, targets) == [t.to_dict() for t in forecast.targets]
+
+
+MIXTURE = _mixture()
