@@ -4,7 +4,6 @@ totals, intervals, target probabilities, monthly quantiles."""
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -15,6 +14,7 @@ import numpy as np
 from exportcast.models import totals
 from exportcast.models.limits import DEFAULT_LEVELS, DEFAULT_YEARS
 from exportcast.models.pace import History, paces
+from exportcast.models.recent import Recent
 from exportcast.models.references import PERCENTILES
 from exportcast.models.results import (
     Forecast,
@@ -247,7 +247,7 @@ def summarise(
                 pace=_paces(sim, d.year, targets, shares),
             )
         )
-    crossings = sim.first_crossings.distributions(targets, len(draws)) if targets else []
+    crossings = [sim.first_crossings.distribution(t, len(draws)) for t in targets]
     outlooks = [
         TargetOutlook(
             amount=t,
@@ -317,22 +317,14 @@ class MonthTable:
         self.months = [format_month(sim.first_month + h) for h in range(sim.horizon)]
         self.median = rounded(self.sorted.median())
         self.mean = rounded(self.sorted.mean)
-        self._bands: OrderedDict[float, tuple[list[float], list[float]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._bands: Recent[float, tuple[list[float], list[float]]] = Recent(self.BANDS)
 
     def band(self, level: float) -> tuple[list[float], list[float]]:
-        with self._lock:
-            band = self._bands.get(level)
-            if band is not None:
-                self._bands.move_to_end(level)
-                return band
-        low, high = self.sorted.central_interval(level)
-        band = (rounded(low), rounded(high))
-        with self._lock:
-            self._bands[level] = band
-            while len(self._bands) > self.BANDS:
-                self._bands.popitem(last=False)
-        return band
+        def make() -> tuple[list[float], list[float]]:
+            low, high = self.sorted.central_interval(level)
+            return rounded(low), rounded(high)
+
+        return self._bands.made(level, make)
 
 
 def months_of(draws: Sequence[totals.YearDraws]) -> int:

@@ -115,19 +115,7 @@ class FirstCrossings:
 
     def distribution(self, target: float, n_years: int) -> dict[int | str, float]:
         """`crossing_years` of the first `n_years` years."""
-        return self.distributions([target], n_years)[0]
-
-    def distributions(self, targets: Sequence[float], n_years: int) -> list[dict[int | str, float]]:
-        """`distribution` of several targets, with one search per year for all of them."""
-        wanted = np.asarray(targets, dtype=float)
-        reached_by_year = [
-            (self.n - np.searchsorted(self.sorted[i], wanted, side="left")).tolist()
-            for i in range(n_years)
-        ]
-        return [
-            self._distribution([reached[j] for reached in reached_by_year])
-            for j in range(len(wanted))
-        ]
+        return self._distribution(self.reached(target)[:n_years])
 
     def reached(self, target: float) -> list[int]:
         """How many paths have reached `target` by each year."""

@@ -169,13 +169,12 @@ class FrontDoor:
         question = questions.from_query(query, "monthly" if monthly else "annual", active)
         if question is None:
             return None
-        body = forecasts.cached(active, question)
-        if body is not None:
-            return body
         sim = forecasts.kept_simulation(active)
         if sim is None or (question.model is not None and not sim.has_made(question.model)):
-            return None  # the first question of a member sorts its paths: the route's
-        try:
+            # Only what is made already: reading paths back, or sorting a member's, is the
+            # route's, off the event loop.
+            return forecasts.cached(active, question)
+        try:  # a body made already is found first
             return forecasts.response(active, question, sim)
         except ValueError:  # more years than the paths cover: the route says so
             return None
